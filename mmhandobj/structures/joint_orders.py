@@ -19,7 +19,8 @@ import numpy as np
 JOINT_ORDERS: Tuple[str, ...] = ('mano', 'simple')
 
 #: Index list that turns MANO-native order into the simple order: ``simple = mano[MANO_TO_SIMPLE]``.
-MANO_TO_SIMPLE: List[int] = [0, 13, 14, 15, 16, 1, 2, 3, 17, 4, 5, 6, 18, 10, 11, 12, 19, 7, 8, 9, 20]
+MANO_TO_SIMPLE: List[int] = [
+    0, 13, 14, 15, 16, 1, 2, 3, 17, 4, 5, 6, 18, 10, 11, 12, 19, 7, 8, 9, 20]
 #: Inverse permutation: ``mano = simple[SIMPLE_TO_MANO]``.
 SIMPLE_TO_MANO: List[int] = [int(i) for i in np.argsort(MANO_TO_SIMPLE)]
 
