@@ -1,0 +1,3 @@
+from .hfl_resnet import HFLResNet
+
+__all__ = ['HFLResNet']

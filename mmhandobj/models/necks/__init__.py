@@ -1,0 +1,3 @@
+from .dual_fpn import DualFPN, P2FPN
+
+__all__ = ['DualFPN', 'P2FPN']

@@ -1,0 +1,89 @@
+"""YCB object models: point clouds, the 21 box keypoints and diameters.
+
+Both datasets use the YCB-Video models. A model root is a folder holding one sub-folder per
+object, named by its YCB name (``<root>/<name>/points.xyz``): ``<YCB_Video_Models>/models`` for
+HO3D, ``<DexYCB>/models`` for DexYCB. ``points.xyz`` is plain text, one ``x y z`` point per line,
+metres, model frame.
+"""
+import os
+from typing import Dict, Sequence
+
+import numpy as np
+
+from mmhandobj.structures import bbox21_from_points, object_diameter
+
+#: DexYCB ``_YCB_CLASSES``: class id -> YCB name (ids 1..21). HO3D uses the same names.
+YCB_CLASSES: Dict[int, str] = {
+    1: '002_master_chef_can', 2: '003_cracker_box', 3: '004_sugar_box',
+    4: '005_tomato_soup_can', 5: '006_mustard_bottle', 6: '007_tuna_fish_can',
+    7: '008_pudding_box', 8: '009_gelatin_box', 9: '010_potted_meat_can', 10: '011_banana',
+    11: '019_pitcher_base', 12: '021_bleach_cleanser', 13: '024_bowl', 14: '025_mug',
+    15: '035_power_drill', 16: '036_wood_block', 17: '037_scissors', 18: '040_large_marker',
+    19: '051_large_clamp', 20: '052_extra_large_clamp', 21: '061_foam_brick',
+}
+#: Inverse of :data:`YCB_CLASSES`: YCB name -> class id.
+YCB_CLASS_IDS: Dict[str, int] = {name: cls for cls, name in YCB_CLASSES.items()}
+
+
+def load_points_xyz(path: str) -> np.ndarray:
+    """Read a ``points.xyz`` file.
+
+    Args:
+        path: File with one ``x y z`` point per line (metres).
+
+    Returns:
+        ``(N, 3)`` float32 points.
+    """
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f'object model points not found: {path}')
+    try:
+        points = np.loadtxt(path, dtype=np.float64, ndmin=2)
+    except ValueError as err:
+        raise ValueError(f'{path}: cannot parse points ({err})') from err
+    if points.shape[1] != 3 or len(points) < 2:
+        raise ValueError(f'{path}: expected N>=2 lines of "x y z", got shape {points.shape}')
+    return points.astype(np.float32)
+
+
+class ObjectModelBank:
+    """Lazily loaded point clouds, box keypoints and diameters of the YCB objects.
+
+    Args:
+        model_root: Folder with one ``<name>/points.xyz`` per object.
+        diameter_mode: ``'aabb'`` (reference: AABB diagonal) or ``'max'`` (true diameter), see
+            :func:`mmhandobj.structures.object_diameter`.
+    """
+
+    def __init__(self, model_root: str, diameter_mode: str = 'aabb') -> None:
+        self.model_root = model_root
+        self.diameter_mode = diameter_mode
+        self._points: Dict[str, np.ndarray] = {}
+        self._kps3d: Dict[str, np.ndarray] = {}
+        self._diameter: Dict[str, float] = {}
+
+    def check(self, names: Sequence[str]) -> None:
+        """Load every named model now, with a clear error for an unknown object name."""
+        for name in names:
+            self.points(name)
+
+    def points(self, name: str) -> np.ndarray:
+        """``(N, 3)`` float32 model points of object ``name`` (metres, model frame)."""
+        if name not in self._points:
+            path = os.path.join(self.model_root, name, 'points.xyz')
+            if not os.path.isfile(path):
+                raise KeyError(f'unknown object name {name!r}: no model at {path} '
+                               f'(obj_model_root={self.model_root!r})')
+            self._points[name] = load_points_xyz(path)
+        return self._points[name]
+
+    def keypoints3d(self, name: str) -> np.ndarray:
+        """``(21, 3)`` float32 box keypoints of object ``name`` (metres, model frame)."""
+        if name not in self._kps3d:
+            self._kps3d[name] = bbox21_from_points(self.points(name))
+        return self._kps3d[name]
+
+    def diameter(self, name: str) -> float:
+        """Diameter of object ``name`` in metres (see ``diameter_mode``)."""
+        if name not in self._diameter:
+            self._diameter[name] = object_diameter(self.points(name), self.diameter_mode)
+        return self._diameter[name]

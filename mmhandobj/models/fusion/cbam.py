@@ -1,0 +1,65 @@
+"""CBAM: channel then spatial attention (Woo et al., ECCV 2018)."""
+import torch
+from torch import Tensor, nn
+
+from mmhandobj.registry import MODELS
+
+
+class ChannelAttention(nn.Module):
+    """Channel gate: sigmoid(mlp(avgpool(x)) + mlp(maxpool(x))) * x.
+
+    Args:
+        channels (int): Input channels C.
+        reduction (int): Hidden width of the shared conv MLP is C // reduction.
+    """
+
+    def __init__(self, channels: int, reduction: int = 16) -> None:
+        super().__init__()
+        hidden = max(channels // reduction, 1)
+        self.mlp = nn.Sequential(
+            nn.Conv2d(channels, hidden, 1, bias=False), nn.ReLU(inplace=True),
+            nn.Conv2d(hidden, channels, 1, bias=False))
+
+    def forward(self, x: Tensor) -> Tensor:
+        """(B, C, H, W) -> (B, C, H, W)."""
+        avg = self.mlp(x.mean(dim=(2, 3), keepdim=True))
+        mx = self.mlp(x.amax(dim=(2, 3), keepdim=True))
+        return x * torch.sigmoid(avg + mx)
+
+
+class SpatialAttention(nn.Module):
+    """Spatial gate: sigmoid(bn(conv7x7([mean_c(x), max_c(x)]))) * x.
+
+    Args:
+        kernel_size (int): Conv kernel size. Default 7.
+    """
+
+    def __init__(self, kernel_size: int = 7) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(2, 1, kernel_size, padding=kernel_size // 2, bias=False)
+        self.bn = nn.BatchNorm2d(1)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """(B, C, H, W) -> (B, C, H, W)."""
+        desc = torch.cat([x.mean(dim=1, keepdim=True), x.amax(dim=1, keepdim=True)], dim=1)
+        return x * torch.sigmoid(self.bn(self.conv(desc)))
+
+
+@MODELS.register_module()
+class CBAM(nn.Module):
+    """Convolutional block attention module: channel attention, then spatial attention.
+
+    Args:
+        channels (int): Input channels C.
+        reduction (int): Channel-MLP reduction. Default 16.
+        kernel_size (int): Spatial conv kernel. Default 7.
+    """
+
+    def __init__(self, channels: int, reduction: int = 16, kernel_size: int = 7) -> None:
+        super().__init__()
+        self.channel_attention = ChannelAttention(channels, reduction)
+        self.spatial_attention = SpatialAttention(kernel_size)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """(B, C, H, W) -> (B, C, H, W)."""
+        return self.spatial_attention(self.channel_attention(x))

@@ -1,0 +1,119 @@
+"""HFL-Net object head: per-cell votes for the 21 object box keypoints (+ confidence).
+
+State-dict map to the authors' checkpoint: ``obj_head.*`` -> this module's keys unchanged.
+"""
+import copy
+from typing import Dict, List, Optional, Union
+
+import torch
+from mmcv.cnn import build_activation_layer
+from mmengine.model import BaseModule
+from torch import Tensor, nn
+
+from mmhandobj.registry import MODELS
+from .weight_init import hfl_head_init_cfg
+
+#: Activation of the object head in the reference: LeakyReLU with slope 0.1.
+OBJ_ACT_CFG: Dict = dict(type='LeakyReLU', negative_slope=0.1, inplace=True)
+
+
+def decode_votes(raw: Tensor, num_keypoints: int, offset_scale: float = 10.0) -> Dict[str, Tensor]:
+    """Turn the raw ``3K``-channel map into per-cell votes (reference ``Pose2DLayer``).
+
+    Channels ``[0:K]`` are confidence logits, ``[K:2K]`` x offsets, ``[2K:3K]`` y offsets. A cell
+    at (row, col) of an ``H x W`` grid votes ``x = (dx + offset_scale * (col + 0.5) / W) /
+    offset_scale`` (i.e. ``dx / offset_scale + (col + 0.5) / W``; evaluated in the reference's
+    order for float parity) and likewise ``y`` with rows and ``H``.
+
+    Args:
+        raw: ``(B, 3K, H, W)`` head output.
+        num_keypoints (int): ``K``.
+        offset_scale (float): The reference's ``coord_norm_factor`` (10).
+
+    Returns:
+        dict of ``obj_vote_x``, ``obj_vote_y`` (object-box-normalised units) and
+        ``obj_vote_conf`` (sigmoid, in (0, 1)), each ``(B, H, W, K)`` (rows, cols, keypoint).
+    """
+    b, c, h, w = raw.shape
+    if c != 3 * num_keypoints:
+        raise ValueError(f'expected {3 * num_keypoints} channels, got {c}')
+    raw = raw.permute(0, 2, 3, 1)
+    conf_logit, dx, dy = raw.split(num_keypoints, dim=3)
+    cols = torch.arange(w, dtype=raw.dtype, device=raw.device)
+    rows = torch.arange(h, dtype=raw.dtype, device=raw.device)
+    grid_x = ((cols + 0.5) / w * offset_scale).view(1, 1, w, 1)
+    grid_y = ((rows + 0.5) / h * offset_scale).view(1, h, 1, 1)
+    return dict(obj_vote_x=(dx + grid_x) / offset_scale,
+                obj_vote_y=(dy + grid_y) / offset_scale,
+                obj_vote_conf=torch.sigmoid(conf_logit))
+
+
+@MODELS.register_module()
+class ObjectKeypointHead(BaseModule):
+    """Conv head voting, from every RoI cell, for the 2D position of each object keypoint.
+
+    Three times [1x1 conv ``C -> C/2`` + BN + act, 3x3 conv ``C/2 -> C`` + BN + act], then a 1x1
+    conv to ``3K`` channels decoded by :func:`decode_votes`. Attribute names are the authors'
+    (``conv{1,2,3}_{1,2}``, ``bn*``, ``out_conv``).
+
+    Args:
+        in_channels (int): Channels of the object RoI feature.
+        mid_channels (int, optional): Width of the 1x1 convs (default ``in_channels // 2``).
+        num_keypoints (int): ``K`` (21 box keypoints).
+        act_cfg (dict): Activation config (reference: LeakyReLU 0.1).
+        loss_reg (dict): Config of the vote regression loss.
+        loss_conf (dict): Config of the confidence loss.
+        init_cfg (dict | list[dict], optional): Weight init; ``None`` = the reference's
+            (:func:`hfl_head_init_cfg`), ``[]`` = keep PyTorch's defaults.
+    """
+
+    def __init__(self, in_channels: int = 256, mid_channels: Optional[int] = None,
+                 num_keypoints: int = 21, act_cfg: Optional[Dict] = None,
+                 loss_reg: Optional[Dict] = None, loss_conf: Optional[Dict] = None,
+                 init_cfg: Optional[Union[Dict, List[Dict]]] = None) -> None:
+        super().__init__(init_cfg=hfl_head_init_cfg() if init_cfg is None else init_cfg)
+        mid = mid_channels or in_channels // 2
+        self.num_keypoints = num_keypoints
+        for i in (1, 2, 3):
+            setattr(self, f'conv{i}_1', nn.Conv2d(in_channels, mid, kernel_size=1))
+            setattr(self, f'bn{i}_1', nn.BatchNorm2d(mid))
+            setattr(self, f'conv{i}_2', nn.Conv2d(mid, in_channels, kernel_size=3, padding=1))
+            setattr(self, f'bn{i}_2', nn.BatchNorm2d(in_channels))
+        self.out_conv = nn.Conv2d(in_channels, 3 * num_keypoints, kernel_size=1)
+        self.act = build_activation_layer(copy.deepcopy(act_cfg or OBJ_ACT_CFG))
+        self.loss_reg = MODELS.build(loss_reg or dict(type='VoteRegressionLoss', loss_weight=500.))
+        self.loss_conf = MODELS.build(
+            loss_conf or dict(type='VoteConfidenceLoss', loss_weight=100.))
+
+    def forward(self, x: Tensor) -> Dict[str, Tensor]:
+        """Predict keypoint votes.
+
+        Args:
+            x: ``(B, in_channels, H, W)`` object RoI feature (32x32 in HFL-Net).
+
+        Returns:
+            dict of ``obj_vote_x``, ``obj_vote_y``, ``obj_vote_conf``, each ``(B, H, W, K)``;
+            see :func:`decode_votes`.
+        """
+        out = x
+        for i in (1, 2, 3):
+            out = self.act(getattr(self, f'bn{i}_1')(getattr(self, f'conv{i}_1')(out)))
+            out = self.act(getattr(self, f'bn{i}_2')(getattr(self, f'conv{i}_2')(out)))
+        return decode_votes(self.out_conv(out), self.num_keypoints)
+
+    def loss(self, preds: Dict[str, Tensor], obj_kps2d_norm: Tensor,
+             obj_mask: Tensor) -> Dict[str, Tensor]:
+        """Vote losses.
+
+        Args:
+            preds: output of :meth:`forward`.
+            obj_kps2d_norm: ``(B, K, 2)`` GT keypoints normalised to the object box.
+            obj_mask: ``(B, H, W)`` object mask on the RoI grid (1 = object), float.
+
+        Returns:
+            dict with ``loss_obj_reg`` and ``loss_obj_conf`` (weighted scalars).
+        """
+        vx, vy, conf = preds['obj_vote_x'], preds['obj_vote_y'], preds['obj_vote_conf']
+        return dict(
+            loss_obj_reg=self.loss_reg(vx, vy, obj_kps2d_norm, obj_mask),
+            loss_obj_conf=self.loss_conf(vx, vy, conf, obj_kps2d_norm, obj_mask))

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Multi-process testing with torchrun: bash tools/dist_test.sh CONFIG CHECKPOINT NUM_PROCS [ARGS...]
+set -euo pipefail
+CONFIG=$1
+CHECKPOINT=$2
+NPROCS=$3
+NNODES=${NNODES:-1}
+NODE_RANK=${NODE_RANK:-0}
+PORT=${PORT:-29500}
+MASTER_ADDR=${MASTER_ADDR:-127.0.0.1}
+cd "$(dirname "$0")/.."
+PYTHONPATH="$(pwd):${PYTHONPATH:-}" \
+python -m torch.distributed.run --nnodes="$NNODES" --node_rank="$NODE_RANK" \
+    --master_addr="$MASTER_ADDR" --nproc_per_node="$NPROCS" --master_port="$PORT" \
+    tools/test.py "$CONFIG" "$CHECKPOINT" --launcher pytorch "${@:4}"

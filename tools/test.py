@@ -1,0 +1,75 @@
+"""Test (evaluate) a checkpoint with a config's test dataloader and evaluator.
+
+Examples:
+    python tools/test.py configs/hfl/hfl_r50_ho3d.py work_dirs/hfl_r50_ho3d/epoch_70.pth
+        # HO3D: writes pred.json + pred.zip for the server (and local scores when GT is given)
+    python tools/test.py CONFIG CKPT --out preds.pkl --show-dir vis
+    bash tools/dist_test.sh CONFIG CKPT 4
+"""
+import argparse
+import os
+import os.path as osp
+
+from mmengine.config import Config, DictAction
+from mmengine.runner import Runner
+
+from mmhandobj.utils import setup_distributed
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--work-dir', help='where logs and metric outputs go '
+                        '(default: work_dirs/<config name>)')
+    parser.add_argument('--out', help='dump every prediction to this .pkl file')
+    parser.add_argument('--show-dir', help='save visualisations of the predictions in '
+                        '<work_dir>/<timestamp>/<show_dir>')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config keys, e.g. test_dataloader.batch_size=8')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none', help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def build_config(args: argparse.Namespace) -> Config:
+    """Load the config and apply the command-line options to it."""
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('work_dirs', osp.splitext(osp.basename(args.config))[0])
+    if not osp.isfile(args.checkpoint):
+        raise SystemExit(f'checkpoint {args.checkpoint} does not exist')
+    cfg.load_from = args.checkpoint
+    cfg.resume = False
+    if args.out is not None:
+        if not args.out.endswith(('.pkl', '.pickle')):
+            raise SystemExit(f'--out must end with .pkl, got {args.out}')
+        evaluator = cfg.test_evaluator
+        metrics = list(evaluator) if isinstance(evaluator, (list, tuple)) else [evaluator]
+        cfg.test_evaluator = [*metrics, dict(type='DumpResults', out_file_path=args.out)]
+    if args.show_dir is not None:
+        hooks = cfg.setdefault('default_hooks', {})
+        if 'visualization' not in hooks:
+            raise SystemExit('--show-dir needs default_hooks.visualization in the config')
+        hooks.visualization.enable = True
+        hooks.visualization.test_out_dir = args.show_dir
+    setup_distributed(cfg, args.launcher)
+    return cfg
+
+
+def main() -> None:
+    args = parse_args()
+    runner = Runner.from_cfg(build_config(args))
+    runner.test()
+
+
+if __name__ == '__main__':
+    main()
