@@ -29,7 +29,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--amp', action='store_true',
                         help='automatic mixed precision (needs a GPU)')
     parser.add_argument('--auto-scale-lr', action='store_true',
-                        help='scale the learning rate by total batch / auto_scale_lr.base_batch_size')
+                        help='scale the lr by total batch size / auto_scale_lr.base_batch_size')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config keys, e.g. train_cfg.max_epochs=10')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],

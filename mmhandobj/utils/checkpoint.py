@@ -21,9 +21,9 @@ import tempfile
 from pathlib import Path
 from typing import Any, List, Optional, Union
 
+import mmengine
 import numpy as np
 import torch
-import mmengine
 from mmengine.fileio.backends import LocalBackend, register_backend
 from mmengine.logging.history_buffer import HistoryBuffer
 from mmengine.runner.checkpoint import CheckpointLoader
