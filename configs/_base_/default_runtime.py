@@ -23,3 +23,6 @@ log_level = 'INFO'
 load_from = None
 resume = False
 randomness = dict(seed=0)
+
+# Keeps --resume exact: RNG states travel with checkpoints and validation does not perturb them.
+custom_hooks = [dict(type='RNGStateHook')]
