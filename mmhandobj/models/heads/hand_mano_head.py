@@ -8,7 +8,7 @@ to the HO3D dump, so the converter drops it) and ``mano_branch.mano_layer.*`` (M
 never stored in our checkpoints).
 """
 import copy
-from typing import Dict, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
@@ -16,13 +16,23 @@ from mmcv.cnn import build_activation_layer
 from mmengine.model import BaseModule
 from torch import Tensor, nn
 
-from mmhandobj.models.mano import (ManoLayer, axis_angle_to_matrix, matrix_to_axis_angle,
-                                   rot6d_to_matrix)
+from mmhandobj.models.mano import (
+    ManoLayer,
+    axis_angle_to_matrix,
+    matrix_to_axis_angle,
+    rot6d_to_matrix,
+)
 from mmhandobj.registry import MODELS
+
 from .hourglass import HAND_ACT_CFG, HourglassHeatmapNet, PreActBottleneck
+from .weight_init import hfl_head_init_cfg
 
 NUM_MANO_JOINTS = 16
 NUM_BETAS = 10
+
+#: MANO settings of the reference (manopth ``ManoLayer`` built in ``utils.get_network``).
+DEFAULT_MANO_CFG: Dict = dict(
+    side='right', use_pca=False, flat_hand_mean=True, center_idx=0, units='mm')
 
 
 class HeatmapFeatureEncoder(nn.Module):
@@ -95,3 +105,145 @@ class MANOParamRegressor(nn.Module):
         feat = self.mano_base_layer(x)
         return dict(pose6d=self.pose_reg(feat).view(-1, NUM_MANO_JOINTS, 6),
                     betas=self.shape_reg(feat))
+
+
+@MODELS.register_module()
+class HandMANOHead(BaseModule):
+    """HFL-Net hand branch on the fused hand RoI feature.
+
+    hourglass heatmaps (2D joints by soft-argmax) -> encoder (1024-d) -> MLP -> 16 rotations (6D)
+    + 10 betas -> MANO (right hand, full 45-D pose, flat mean, wrist-centred). The 6D outputs
+    become matrices (columns ``b1, b2, b3``), then axis-angle for the MANO layer.
+
+    Args:
+        in_channels (int): Channels of the hand RoI feature.
+        roi_size (int): Spatial size of the (square) RoI feature.
+        num_joints (int): 2D heatmaps / 3D joints (21).
+        hourglass_depth (int): Hourglass recursion depth.
+        encoder_stages (int): Max-pool stages of the encoder (its output has
+            ``in_channels * (roi_size / 2**encoder_stages)**2`` features).
+        mano_hidden (Sequence[int]): Hidden sizes of the MANO parameter MLP.
+        mano_cfg (dict, optional): Keyword arguments of :class:`ManoLayer`, merged over the
+            defaults ``side='right', use_pca=False, flat_hand_mean=True, center_idx=0,
+            units='mm'``. With ``units='mm'`` the head divides the output by 1000 exactly as the
+            reference (bit-identical to manopth followed by ``/ 1000``). ``use_pca`` must stay
+            False and ``flat_hand_mean`` True: the head predicts full joint rotations and the
+            ground-truth pose is flat-mean.
+        act_cfg (dict, optional): Activation of every block (reference: LeakyReLU 0.01).
+        loss_verts, loss_joints, loss_pose, loss_shape, loss_joints2d (dict, optional): Loss
+            configs; defaults are :class:`MSELoss` with the reference weights 1e4, 1e4, 10, 0.1
+            and 100.
+        init_cfg (dict | list[dict], optional): ``None`` = the reference init
+            (:func:`hfl_head_init_cfg`); ``[]`` = PyTorch defaults.
+    """
+
+    def __init__(self, in_channels: int = 256, roi_size: int = 32, num_joints: int = 21,
+                 hourglass_depth: int = 4, encoder_stages: int = 4,
+                 mano_hidden: Sequence[int] = (1024, 512), mano_cfg: Optional[Dict] = None,
+                 act_cfg: Optional[Dict] = None, loss_verts: Optional[Dict] = None,
+                 loss_joints: Optional[Dict] = None, loss_pose: Optional[Dict] = None,
+                 loss_shape: Optional[Dict] = None, loss_joints2d: Optional[Dict] = None,
+                 init_cfg: Optional[Union[Dict, List[Dict]]] = None) -> None:
+        super().__init__(init_cfg=hfl_head_init_cfg() if init_cfg is None else init_cfg)
+        pooled = roi_size // 2 ** encoder_stages
+        if pooled * 2 ** encoder_stages != roi_size or pooled == 0:
+            raise ValueError(f'roi_size={roi_size} is not divisible by 2**encoder_stages='
+                             f'{2 ** encoder_stages}')
+        self.heatmap_head = HourglassHeatmapNet(
+            in_channels, num_joints, roi_size, hourglass_depth, act_cfg=act_cfg)
+        self.encoder = HeatmapFeatureEncoder(
+            num_joints, in_channels, encoder_stages, act_cfg=act_cfg)
+        self.mano_regressor = MANOParamRegressor(
+            in_channels * pooled * pooled, mano_hidden, act_cfg=act_cfg)
+
+        mano_cfg = {**DEFAULT_MANO_CFG, **(mano_cfg or {})}
+        if mano_cfg['use_pca'] or not mano_cfg['flat_hand_mean']:
+            raise ValueError('HandMANOHead needs mano_cfg use_pca=False and '
+                             f'flat_hand_mean=True, got {mano_cfg}')
+        if mano_cfg['units'] not in ('mm', 'm'):
+            raise ValueError(f"mano_cfg units must be 'mm' or 'm', got {mano_cfg['units']!r}")
+        self.mano_units = mano_cfg['units']
+        self.mano_layer = ManoLayer(**mano_cfg)
+
+        self.loss_verts = MODELS.build(loss_verts or dict(type='MSELoss', loss_weight=1e4))
+        self.loss_joints = MODELS.build(loss_joints or dict(type='MSELoss', loss_weight=1e4))
+        self.loss_pose = MODELS.build(loss_pose or dict(type='MSELoss', loss_weight=10.0))
+        self.loss_shape = MODELS.build(loss_shape or dict(type='MSELoss', loss_weight=0.1))
+        self.loss_joints2d = MODELS.build(
+            loss_joints2d or dict(type='MSELoss', loss_weight=100.0))
+
+    def mano_forward(self, pose_aa: Tensor, betas: Tensor) -> Tuple[Tensor, Tensor]:
+        """Run MANO and return metres.
+
+        Args:
+            pose_aa: ``(B, 48)`` axis-angle (global + 15 joints, flat-mean).
+            betas: ``(B, 10)`` shape.
+
+        Returns:
+            verts ``(B, 778, 3)`` and joints ``(B, 21, 3)`` (simple order), metres,
+            wrist-centred.
+        """
+        verts, joints = self.mano_layer(pose_aa, betas)
+        if self.mano_units == 'mm':
+            verts, joints = verts / 1000, joints / 1000
+        return verts, joints
+
+    def forward(self, x: Tensor) -> Dict[str, Tensor]:
+        """Predict the hand.
+
+        Args:
+            x: ``(B, in_channels, roi_size, roi_size)`` fused hand RoI feature.
+
+        Returns:
+            dict with
+            ``heatmaps`` ``(B, 21, S, S)`` (softmax over the cells),
+            ``joints2d_norm`` ``(B, 21, 2)`` soft-argmax (u = column, v = row) in [0, 1] of the
+            hand box,
+            ``mano_pose_rotmat`` ``(B, 16, 3, 3)``, ``mano_pose_aa`` ``(B, 48)`` (radians),
+            ``mano_betas`` ``(B, 10)``,
+            ``hand_verts`` ``(B, 778, 3)`` and ``hand_joints`` ``(B, 21, 3)`` (simple order),
+            metres, wrist-centred.
+        """
+        hm = self.heatmap_head(x)
+        code = self.encoder(hm['heatmaps'], hm['features'])
+        params = self.mano_regressor(code)
+        rotmat = rot6d_to_matrix(params['pose6d'])
+        pose_aa = matrix_to_axis_angle(rotmat).flatten(1)
+        verts, joints = self.mano_forward(pose_aa, params['betas'])
+        return dict(heatmaps=hm['heatmaps'], joints2d_norm=hm['joints2d_norm'],
+                    mano_pose_rotmat=rotmat, mano_pose_aa=pose_aa, mano_betas=params['betas'],
+                    hand_verts=verts, hand_joints=joints)
+
+    def loss(self, preds: Dict[str, Tensor], mano_pose: Tensor, mano_shape: Tensor,
+             joints2d_norm: Tensor) -> Dict[str, Tensor]:
+        """Reference hand losses (all mean squared errors).
+
+        Ground-truth vertices and joints come from the MANO layer on the GT parameters (no
+        gradient); GT rotation matrices from Rodrigues' formula on the GT axis-angle.
+
+        Args:
+            preds: output of :meth:`forward`.
+            mano_pose: ``(B, 48)`` GT axis-angle, flat-hand-mean, in the network's frame.
+            mano_shape: ``(B, 10)`` GT betas.
+            joints2d_norm: ``(B, 21, 2)`` GT 2D joints normalised to the hand box.
+
+        Returns:
+            dict of weighted scalars ``loss_mano_verts``, ``loss_mano_joints``,
+            ``loss_mano_pose``, ``loss_mano_shape``, ``loss_joints2d``.
+        """
+        batch = preds['mano_betas'].shape[0]
+        if mano_pose.shape != (batch, NUM_MANO_JOINTS * 3):
+            raise ValueError(f'mano_pose must have shape ({batch}, 48), got '
+                             f'{tuple(mano_pose.shape)}')
+        if mano_shape.shape != (batch, NUM_BETAS):
+            raise ValueError(f'mano_shape must have shape ({batch}, 10), got '
+                             f'{tuple(mano_shape.shape)}')
+        with torch.no_grad():
+            gt_verts, gt_joints = self.mano_forward(mano_pose, mano_shape)
+            gt_rotmat = axis_angle_to_matrix(mano_pose.view(batch, NUM_MANO_JOINTS, 3))
+        return dict(
+            loss_mano_verts=self.loss_verts(preds['hand_verts'], gt_verts),
+            loss_mano_joints=self.loss_joints(preds['hand_joints'], gt_joints),
+            loss_mano_pose=self.loss_pose(preds['mano_pose_rotmat'], gt_rotmat),
+            loss_mano_shape=self.loss_shape(preds['mano_betas'], mano_shape),
+            loss_joints2d=self.loss_joints2d(preds['joints2d_norm'], joints2d_norm))

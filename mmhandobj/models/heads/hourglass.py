@@ -167,6 +167,16 @@ class HourglassHeatmapNet(nn.Module):
         self.fc = nn.ModuleList([ConvBNAct(channels, channels, 1, act_cfg)])
         self.score = nn.ModuleList([nn.Conv2d(channels, num_joints, kernel_size=1)])
 
+    def spatial_softmax(self, latents: Tensor) -> Tensor:
+        """``(B, J, S, S)`` scores -> heatmaps, softmax of ``betas[j] * score`` over the cells."""
+        scaled = latents.flatten(2) * self.betas
+        return scaled.softmax(dim=2).view(-1, self.num_joints, self.size, self.size)
+
+    def soft_argmax(self, heatmaps: Tensor) -> Tensor:
+        """``(B, J, S, S)`` heatmaps -> ``(B, J, 2)`` expected (u, v) cell centres / ``S``."""
+        return torch.stack([(heatmaps * self.uu).sum(dim=2).sum(dim=2),
+                            (heatmaps * self.vv).sum(dim=2).sum(dim=2)], dim=2)
+
     def forward(self, x: Tensor) -> Dict[str, Tensor]:
         """Predict heatmaps and their soft-argmax.
 
@@ -182,9 +192,5 @@ class HourglassHeatmapNet(nn.Module):
             raise ValueError(f'expected a ({self.size}, {self.size}) RoI feature, got '
                              f'shape {tuple(x.shape)}')
         y = self.fc[0](self.res[0](self.hg[0](x)))
-        latents = self.score[0](y).flatten(2) * self.betas
-        heatmaps = latents.softmax(dim=2).view(-1, self.num_joints, self.size, self.size)
-        joints2d = torch.stack([
-            (heatmaps * self.uu).sum(dim=2).sum(dim=2),
-            (heatmaps * self.vv).sum(dim=2).sum(dim=2)], dim=2)
-        return dict(heatmaps=heatmaps, features=y, joints2d_norm=joints2d)
+        heatmaps = self.spatial_softmax(self.score[0](y))
+        return dict(heatmaps=heatmaps, features=y, joints2d_norm=self.soft_argmax(heatmaps))

@@ -11,6 +11,7 @@ from mmengine.model import BaseModule
 from torch import Tensor, nn
 
 from mmhandobj.registry import MODELS
+
 from .weight_init import hfl_head_init_cfg
 
 #: Activation of the object head in the reference: LeakyReLU with slope 0.1.

@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 
-from mmhandobj.models.losses import MSELoss, VoteConfidenceLoss, VoteRegressionLoss
+from mmhandobj.models.losses import VoteConfidenceLoss, VoteRegressionLoss
 from mmhandobj.registry import MODELS
 
 
