@@ -8,11 +8,14 @@ one of ours by a prefix rule (:data:`KEY_PREFIX_MAP`), except the MANO model dat
 Unknown or missing keys are errors.
 """
 import argparse
-import pickle
+import copy
 from collections import OrderedDict
+from pathlib import Path
 from typing import Dict, Iterable, List, Mapping, Optional, Tuple
 
 import torch
+
+from mmhandobj.utils.checkpoint import load_checkpoint_file
 
 #: Authors' key prefix -> mmhandobj ``HFLNet`` key prefix (longest prefix wins).
 KEY_PREFIX_MAP: Tuple[Tuple[str, str], ...] = (
@@ -47,6 +50,9 @@ DROPPED_KEYS: Tuple[str, ...] = ('mano_branch.mano_layer.', 'mano_branch.coord_c
 
 #: Prefixes the authors' wrappers add (HOModel.honet, DataParallel.module), stripped on input.
 WRAPPER_PREFIXES: Tuple[str, ...] = ('honet.module.', 'honet.', 'module.')
+
+#: Model whose state-dict keys a conversion must produce (R50, as the released checkpoints).
+DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / 'configs/_base_/models/hfl_r50.py'
 
 #: OpenCV -> OpenGL matrix stored by the authors as ``mano_branch.coord_change_mat``.
 COORD_CHANGE_MAT = torch.diag(torch.tensor([1.0, -1.0, -1.0]))
@@ -135,31 +141,27 @@ def convert_to_hflnet_state_dict(
     return out
 
 
-def load_authors_checkpoint(path: str, unsafe: bool = False) -> Dict:
-    """Read an authors' checkpoint (``torch.load(weights_only=True)`` unless ``unsafe``).
+def load_authors_checkpoint(path: str) -> Dict:
+    """Read an authors' checkpoint with the project's safe (weights-only) loader.
 
-    Their checkpoints hold only tensors, ints and strings, so the safe loader reads them;
-    ``unsafe=True`` (``weights_only=False``, executes pickled code) is for trusted files that
-    the safe loader rejects.
+    Their checkpoints hold only tensors, ints and strings, so safe loading reads them; for a
+    trusted file it refuses, set ``MMHANDOBJ_TRUST_CHECKPOINTS=1``
+    (see :mod:`mmhandobj.utils.checkpoint`).
     """
-    try:
-        ckpt = torch.load(path, map_location='cpu', weights_only=not unsafe)
-    except pickle.UnpicklingError as err:
-        raise RuntimeError(f'{path}: the safe loader (weights_only=True) refused this file '
-                           f'({err}); if you trust it, rerun with --unsafe-load') from err
+    ckpt = load_checkpoint_file(path, map_location='cpu')
     if not isinstance(ckpt, Mapping):
         raise TypeError(f'{path}: expected a dict checkpoint, got {type(ckpt).__name__}')
     return ckpt
 
 
-def convert_checkpoint(src: str, dst: str, unsafe: bool = False,
+def convert_checkpoint(src: str, dst: str,
                        expected_keys: Optional[Iterable[str]] = None) -> Dict:
     """Convert the checkpoint file ``src`` and save ``{'state_dict', 'meta'}`` to ``dst``.
 
     Returns:
         dict: The saved checkpoint.
     """
-    ckpt = load_authors_checkpoint(src, unsafe)
+    ckpt = load_authors_checkpoint(src)
     state = ckpt.get('state_dict', ckpt)
     out = dict(
         state_dict=convert_hflnet_state_dict(state, expected_keys),
@@ -169,33 +171,38 @@ def convert_checkpoint(src: str, dst: str, unsafe: bool = False,
     return out
 
 
+def model_state_keys(config: str) -> List[str]:
+    """State-dict keys of ``cfg.model`` (built with the stand-in MANO: no MANO file needed,
+    MANO buffers are not part of the state dict)."""
+    from mmengine.config import Config
+
+    from mmhandobj.registry import MODELS
+    model_cfg = copy.deepcopy(Config.fromfile(config).model)
+    model_cfg['hand_head']['mano_cfg'] = dict(standin_seed=0)
+    return list(MODELS.build(model_cfg).state_dict().keys())
+
+
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Convert an authors\' HFL-Net checkpoint ({epoch, network, state_dict} '
         'with honet.module. keys, e.g. checkpoint_ho3d.pth.tar) to an mmhandobj HFLNet '
         'checkpoint {state_dict, meta}. MANO buffers and coord_change_mat are dropped; '
-        'unknown or missing keys abort the conversion.')
+        'unknown or missing keys abort the conversion. The input is read with safe '
+        '(weights-only) unpickling; MMHANDOBJ_TRUST_CHECKPOINTS=1 allows full pickle for '
+        'trusted files.')
     parser.add_argument('src', help='authors\' checkpoint (.pth.tar)')
     parser.add_argument('dst', help='output .pth for mmhandobj (load_checkpoint / tools/test.py)')
-    parser.add_argument('--config', default=None,
-                        help='optional mmhandobj config; its model\'s state-dict keys are used '
-                        'to also report missing keys (needs the model to build)')
-    parser.add_argument('--unsafe-load', action='store_true',
-                        help='use torch.load(weights_only=False) for trusted files the safe '
-                        'loader rejects')
+    parser.add_argument('--config', default=str(DEFAULT_CONFIG),
+                        help='mmhandobj config whose model defines the expected keys; keys '
+                        'it has and the checkpoint lacks are reported as missing (default: '
+                        'the R50 model, configs/_base_/models/hfl_r50.py)')
     return parser.parse_args(argv)
 
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    expected = None
-    if args.config is not None:
-        from mmengine.config import Config
-
-        from mmhandobj.registry import MODELS
-        cfg = Config.fromfile(args.config)
-        expected = MODELS.build(cfg.model).state_dict().keys()
-    out = convert_checkpoint(args.src, args.dst, args.unsafe_load, expected)
+    expected = model_state_keys(args.config)
+    out = convert_checkpoint(args.src, args.dst, expected)
     print(f'wrote {args.dst}: {len(out["state_dict"])} tensors (epoch {out["meta"]["epoch"]})')
 
 

@@ -88,9 +88,9 @@ class HFLNet(BaseModel):
         self.hand_to_obj_fusion = MODELS.build(hand_to_obj_fusion)
         self.hand_head = MODELS.build(hand_head)
         self.obj_head = MODELS.build(obj_head)
-        self.train_cfg = dict(check_finite=True, **(train_cfg or {}))
-        self.test_cfg = dict(vote_topk=10, vote_conf_thr=0.5, pnp_min_points=6,
-                             **(test_cfg or {}))
+        self.train_cfg = {'check_finite': True, **(train_cfg or {})}
+        self.test_cfg = {'vote_topk': 10, 'vote_conf_thr': 0.5, 'pnp_min_points': 6,
+                         **(test_cfg or {})}
 
     # ------------------------------------------------------------------ forward
     def forward_raw(self, images: Tensor, hand_boxes: Tensor,
@@ -131,9 +131,10 @@ class HFLNet(BaseModel):
                 hand_boxes: Tensor) -> Dict[str, Tensor]:
         """Flat ``forward_raw`` dict from the two heads' outputs."""
         out = dict(hand_joints2d=hand_preds['joints2d_norm'],
-                   hand_heatmaps=hand_preds['heatmaps'], hand_verts=hand_preds['verts'],
-                   hand_joints=hand_preds['joints'], mano_pose_rotmat=hand_preds['pose_rotmat'],
-                   mano_pose_aa=hand_preds['pose_aa'], mano_betas=hand_preds['betas'])
+                   hand_heatmaps=hand_preds['heatmaps'])
+        for key in ('hand_verts', 'hand_joints', 'mano_pose_rotmat', 'mano_pose_aa',
+                    'mano_betas'):
+            out[key] = hand_preds[key]
         out['hand_joints2d_px'] = box_normalised_to_pixels(out['hand_joints2d'], hand_boxes)
         out.update(obj_preds)
         return out

@@ -138,6 +138,9 @@ class MANOUnpickler(pickle.Unpickler):
             if name == 'csr_matrix':
                 return _CsrStub
         elif (module, name) in _SAFE_GLOBALS:
+            if module.startswith('numpy.core.') and hasattr(np, '_core'):
+                # numpy >= 2 keeps the old path only as a deprecated alias of ``numpy._core``.
+                module = 'numpy._core.' + module[len('numpy.core.'):]
             return super().find_class(module, name)
         raise pickle.UnpicklingError(
             f'MANO file {self.filename}: refusing to load global {module}.{name} (only numpy '
@@ -201,7 +204,8 @@ def load_mano_model(path: str) -> Dict[str, np.ndarray]:
         try:
             model[key] = _to_array(value)
         except ValueError as err:
-            raise MANOFileError(f'MANO file {path}: key {key!r}: {err}') from err
+            if key in MANO_SHAPES:
+                raise MANOFileError(f'MANO file {path}: key {key!r}: {err}') from err
     for key, shape in MANO_SHAPES.items():
         if key not in model:
             raise MANOFileError(f'MANO file {path}: missing key {key!r} (expected an array of '

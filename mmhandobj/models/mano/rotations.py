@@ -39,8 +39,10 @@ def axis_angle_to_matrix(axis_angle: torch.Tensor) -> torch.Tensor:
     skew = torch.stack([zero, -z, y, z, zero, -x, -y, x, zero], dim=-1)
     skew = skew.reshape(axis_angle.shape[:-1] + (3, 3))
     eye = torch.eye(3, dtype=axis_angle.dtype, device=axis_angle.device)
+    # K^2 = a a^T - |a|^2 I (no batched 3x3 matmul needed).
+    skew_sq = axis_angle[..., :, None] * axis_angle[..., None, :] - angle_sq[..., None, None] * eye
     return (eye + sin_over[..., None, None] * skew
-            + versin_over[..., None, None] * (skew @ skew))
+            + versin_over[..., None, None] * skew_sq)
 
 
 def matrix_to_quaternion(matrix: torch.Tensor) -> torch.Tensor:
@@ -121,3 +123,26 @@ def rot6d_to_matrix(rot6d: torch.Tensor) -> torch.Tensor:
     b2 = F.normalize(a2 - (b1 * a2).sum(-1, keepdim=True) * b1, dim=-1)
     b3 = torch.linalg.cross(b1, b2, dim=-1)
     return torch.stack([b1, b2, b3], dim=-1)
+
+
+def robust_rot6d_to_matrix(rot6d: torch.Tensor) -> torch.Tensor:
+    """6D to rotation matrix treating both input vectors symmetrically (manopth ``robust_rot``).
+
+    ``u = normalize(a1)``, ``v = normalize(a2)``; the bisector ``m = normalize(u + v)`` and
+    ``n = normalize(u - v)`` are orthogonal, so ``b1 = normalize(m + n)`` and
+    ``b2 = normalize(m - n)`` are orthonormal and equally close to ``a1`` and ``a2``;
+    ``b3 = b1 x b2``. Columns of the result are ``b1, b2, b3``.
+
+    Args:
+        rot6d: ``(..., 6)`` with ``a1 = rot6d[..., :3]`` and ``a2 = rot6d[..., 3:]``.
+
+    Returns:
+        ``(..., 3, 3)`` rotation matrices.
+    """
+    u = F.normalize(rot6d[..., 0:3], dim=-1)
+    v = F.normalize(rot6d[..., 3:6], dim=-1)
+    m = F.normalize(u + v, dim=-1)
+    n = F.normalize(u - v, dim=-1)
+    b1 = F.normalize(m + n, dim=-1)
+    b2 = F.normalize(m - n, dim=-1)
+    return torch.stack([b1, b2, torch.linalg.cross(b1, b2, dim=-1)], dim=-1)

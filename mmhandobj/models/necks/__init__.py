@@ -1,3 +1,3 @@
-from .dual_fpn import DualFPN, P2FPN
+from .dual_fpn import P2FPN, DualFPN
 
 __all__ = ['DualFPN', 'P2FPN']

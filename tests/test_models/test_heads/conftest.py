@@ -5,7 +5,7 @@ from typing import Callable, Dict, Tuple
 import pytest
 
 #: Copy of the authors' HFL-Net state-dict listing (key, shape, dtype per line).
-AUTHORS_KEYS_FILE = Path(__file__).parent / 'data' / 'hflnet_state_dict.txt'
+AUTHORS_KEYS_FILE = Path(__file__).parents[2] / 'data' / 'hflnet_state_dict.txt'
 
 
 def _parse_shape(text: str) -> Tuple[int, ...]:

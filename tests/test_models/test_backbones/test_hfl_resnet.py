@@ -1,0 +1,115 @@
+import pytest
+import torch
+import torchvision
+from torch import nn
+
+from mmhandobj.models.backbones import HFLResNet
+
+
+def _params(module):
+    return sum(p.numel() for p in module.parameters() if p.requires_grad)
+
+
+def test_r18_shapes_tuple_and_dict():
+    model = HFLResNet(depth=18)
+    model.init_weights()
+    x = torch.rand(2, 3, 64, 96)
+    with torch.no_grad():
+        c2, hand, obj = model(x)
+    assert c2.shape == (2, 64, 16, 24)
+    for feats in (hand, obj):
+        assert [tuple(f.shape) for f in feats] == [(2, 128, 8, 12), (2, 256, 4, 6),
+                                                   (2, 512, 2, 3)]
+    model.out_type = 'dict'
+    with torch.no_grad():
+        out = model(x)
+    assert set(out) == {'c2', 'c3_hand', 'c4_hand', 'c5_hand', 'c3_obj', 'c4_obj', 'c5_obj'}
+    torch.testing.assert_close(out['c5_obj'], obj[2])
+
+
+def test_r50_parameter_counts_match_reference():
+    model = HFLResNet(depth=50)
+    # Per-module numbers of the authors' network (spec section 11).
+    assert _params(model.conv1) + _params(model.bn1) == 9536
+    assert _params(model.layer1) == 215808
+    assert _params(model.layer2_hand) == _params(model.layer2_obj) == 1219584
+    assert _params(model.layer3_hand) == _params(model.layer3_obj) == 7098368
+    assert _params(model.layer4) == 14964736
+    assert _params(model) == 31825984
+
+
+def test_default_activation_is_leaky_relu_everywhere():
+    model = HFLResNet(depth=18)
+    acts = [m for m in model.modules() if isinstance(m, (nn.ReLU, nn.LeakyReLU))]
+    assert acts and all(isinstance(m, nn.LeakyReLU) and m.negative_slope == 0.01 for m in acts)
+
+
+def test_init_copies_hand_layers_to_object():
+    torch.manual_seed(0)
+    model = HFLResNet(depth=18)
+    model.init_weights()
+    for name in ('layer2', 'layer3'):
+        hand = getattr(model, f'{name}_hand').state_dict()
+        obj = getattr(model, f'{name}_obj').state_dict()
+        for key in hand:
+            assert torch.equal(hand[key], obj[key])
+    # kaiming fan_out: std = sqrt(2 / (out_channels * k * k))
+    std = model.conv1.weight.std().item()
+    assert abs(std - (2 / (64 * 49))**0.5) < 0.1 * std
+
+
+def test_torchvision_pretrained_load_and_forward_parity(tmp_path):
+    torch.manual_seed(0)
+    ref = torchvision.models.resnet18()
+    for m in ref.modules():  # non-trivial BN statistics
+        if isinstance(m, nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.1, 0.1)
+            m.running_var.uniform_(0.5, 1.5)
+            m.weight.data.uniform_(0.5, 1.5)
+    path = tmp_path / 'r18.pth'
+    torch.save(ref.state_dict(), path)
+    model = HFLResNet(depth=18, act_cfg=dict(type='ReLU', inplace=True),
+                      init_cfg=dict(type='Pretrained', checkpoint=str(path)))
+    model.init_weights()
+    assert torch.equal(model.layer2_obj[0].conv1.weight, ref.layer2[0].conv1.weight)
+    ref.eval()
+    model.eval()
+    x = torch.rand(1, 3, 64, 64)
+    with torch.no_grad():
+        c2, hand, obj = model(x)
+        r = ref.maxpool(ref.relu(ref.bn1(ref.conv1(x))))
+        r2 = ref.layer1(r)
+        r5 = ref.layer4(ref.layer3(ref.layer2(r2)))
+    torch.testing.assert_close(c2, r2)
+    torch.testing.assert_close(hand[2], r5)
+    torch.testing.assert_close(obj[2], r5)
+
+
+def test_pretrained_wrong_depth_raises(tmp_path):
+    path = tmp_path / 'r18.pth'
+    torch.save(torchvision.models.resnet18().state_dict(), path)
+    model = HFLResNet(depth=34, init_cfg=dict(type='Pretrained', checkpoint=str(path)))
+    with pytest.raises((KeyError, RuntimeError)):
+        model.init_weights()
+
+
+def test_layer4_shared_and_channels_last():
+    torch.manual_seed(0)
+    model = HFLResNet(depth=18).eval()
+    model.init_weights()
+    with torch.no_grad():
+        model.layer2_obj[0].conv1.weight.mul_(1.5)  # make the streams differ
+        x = torch.rand(2, 3, 64, 64)
+        _, hand, obj = model(x)
+        torch.testing.assert_close(obj[2], model.layer4(obj[1]))
+        assert not torch.allclose(hand[2], obj[2])
+        model_cl = model.to(memory_format=torch.channels_last)
+        _, hand_cl, obj_cl = model_cl(x.to(memory_format=torch.channels_last))
+    torch.testing.assert_close(hand_cl[2], hand[2], rtol=1e-4, atol=1e-5)
+
+
+def test_bad_arguments():
+    with pytest.raises(KeyError, match='depth'):
+        HFLResNet(depth=42)
+    with pytest.raises(ValueError, match='out_type'):
+        HFLResNet(depth=18, out_type='list')

@@ -1,0 +1,129 @@
+import torch
+import torch.nn.functional as F
+
+from mmhandobj.models.fusion import CBAM, AttentionBlock, HandToObjectFusion, ObjectToHandFusion
+
+
+def _explicit_block(block, query, key):
+    """Authors' CR Block written out: explicit softmax(q k^T d^-0.5) v, loops over heads."""
+    b, c, h, w = query.shape
+    heads = block.num_heads
+    d = c // heads
+
+    def proj(conv, x):
+        y = torch.einsum('oc,bchw->bohw', conv.weight[:, :, 0, 0], x)
+        return (y + conv.bias[None, :, None, None]).reshape(b, c, h * w).permute(0, 2, 1)
+
+    q, k, v = proj(block.encode_query, query), proj(block.encode_key, key), \
+        proj(block.encode_value, key)
+    outs = []
+    for i in range(heads):
+        sl = slice(i * d, (i + 1) * d)
+        attn = torch.softmax(q[..., sl] @ k[..., sl].transpose(1, 2) * d**-0.5, dim=-1)
+        outs.append(attn @ v[..., sl])
+    x = query.reshape(b, c, h * w).permute(0, 2, 1) + torch.cat(outs, dim=-1)
+    mean = x.mean(-1, keepdim=True)
+    var = x.var(-1, unbiased=False, keepdim=True)
+    normed = (x - mean) / torch.sqrt(var + block.norm2.eps) * block.norm2.weight + \
+        block.norm2.bias
+    hidden = F.gelu(normed @ block.mlp.fc1.weight.T + block.mlp.fc1.bias)
+    x = x + hidden @ block.mlp.fc2.weight.T + block.mlp.fc2.bias
+    return x.permute(0, 2, 1).reshape(b, c, h, w)
+
+
+def _randomise(module):
+    torch.manual_seed(1)
+    with torch.no_grad():
+        for p in module.parameters():
+            p.normal_(0, 0.2)
+
+
+def test_sdpa_block_equals_explicit_softmax():
+    block = AttentionBlock(16, num_heads=4).double()
+    _randomise(block)
+    q = torch.randn(2, 16, 5, 6, dtype=torch.float64)
+    k = torch.randn(2, 16, 6, 5, dtype=torch.float64)
+    torch.testing.assert_close(block(q, k), _explicit_block(block, q, k))
+    # channels_last inputs give the same result
+    torch.testing.assert_close(block(q.to(memory_format=torch.channels_last), k),
+                               _explicit_block(block, q, k))
+
+
+def test_object_to_hand_fusion_slices_hand_half_and_detaches():
+    fusion = ObjectToHandFusion(in_channels=8, num_heads=4).double()
+    _randomise(fusion)
+    hand = torch.randn(2, 8, 4, 4, dtype=torch.float64, requires_grad=True)
+    obj = torch.randn(2, 8, 4, 4, dtype=torch.float64, requires_grad=True)
+    out = fusion(hand, obj)
+    x = torch.cat([hand, obj], 1)
+    torch.testing.assert_close(out, _explicit_block(fusion.layers[0], x, x)[:, :8])
+    out.sum().backward()
+    assert obj.grad is None and hand.grad is not None and hand.grad.abs().sum() > 0
+
+
+def test_hand_to_object_fusion_cross_attention_and_no_overlap_constant():
+    fusion = HandToObjectFusion(in_channels=8, num_heads=4).double()
+    _randomise(fusion)
+    obj = torch.randn(2, 8, 4, 4, dtype=torch.float64, requires_grad=True)
+    inter = torch.randn(2, 8, 4, 4, dtype=torch.float64, requires_grad=True)
+    out = fusion(obj, inter)
+    torch.testing.assert_close(out, _explicit_block(fusion.layers[0], obj, inter))
+    out.sum().backward()
+    assert inter.grad is None and obj.grad is not None
+    # zero key/value (no overlap): uniform attention adds bias_v before the MLP (quirk B11)
+    with torch.no_grad():
+        zero_out = fusion(obj, torch.zeros_like(inter))
+        x = obj.flatten(2).transpose(1, 2) + fusion.layers[0].encode_value.bias
+        blk = fusion.layers[0]
+        x = x + blk.mlp(blk.norm2(x))
+    torch.testing.assert_close(zero_out, x.transpose(1, 2).reshape(obj.shape))
+
+
+def test_parameter_names_counts_and_init():
+    hand = ObjectToHandFusion()
+    obj = HandToObjectFusion()
+    names = {k for k in hand.state_dict()}
+    assert names == {f'layers.0.{n}.{p}' for n in ('encode_query', 'encode_key',
+                                                   'encode_value', 'norm2', 'mlp.fc1',
+                                                   'mlp.fc2') for p in ('weight', 'bias')}
+    # spec section 11
+    assert sum(p.numel() for p in hand.parameters()) == 2888704
+    assert sum(p.numel() for p in obj.parameters()) == 723456
+    torch.manual_seed(0)
+    hand.init_weights()
+    blk = hand.layers[0]
+    assert abs(blk.encode_query.weight.std().item() - 0.001) < 1e-4
+    assert abs(blk.mlp.fc1.weight.std().item() - 0.01) < 1e-3
+    assert blk.encode_key.bias.abs().max() == 0 and blk.mlp.fc2.bias.abs().max() == 0
+    assert torch.all(blk.norm2.weight == 1) and torch.all(blk.norm2.bias == 0)
+
+
+def test_cbam_formula_and_insertion():
+    torch.manual_seed(0)
+    cbam = CBAM(32, reduction=16).eval()
+    _randomise(cbam)
+    x = torch.randn(2, 32, 6, 6)
+    ca = cbam.channel_attention.mlp
+
+    def mlp(v):
+        return ca[2].weight[:, :, 0, 0] @ torch.relu(ca[0].weight[:, :, 0, 0] @ v)
+
+    gate_c = torch.stack([torch.sigmoid(mlp(x[i].mean((1, 2))) + mlp(x[i].amax((1, 2))))
+                          for i in range(2)])
+    y = x * gate_c[:, :, None, None]
+    sa = cbam.spatial_attention
+    desc = torch.stack([y.mean(1), y.amax(1)], 1)
+    bn = sa.bn
+    z = F.conv2d(desc, sa.conv.weight, padding=3)
+    z = (z - bn.running_mean[0]) / torch.sqrt(bn.running_var[0] + bn.eps) * bn.weight[0] + \
+        bn.bias[0]
+    torch.testing.assert_close(cbam(x), y * torch.sigmoid(z))
+    fusion = HandToObjectFusion(in_channels=32, num_heads=4, cbam_cfg=dict(reduction=8))
+    assert fusion.cbam is not None and fusion.cbam.channel_attention.mlp[0].out_channels == 4
+    assert ObjectToHandFusion(in_channels=16, cbam=True).cbam.channel_attention.mlp[0] \
+        .in_channels == 32
+    assert ObjectToHandFusion().cbam is None
+    fusion.eval()
+    with torch.no_grad():
+        q, k = torch.randn(1, 32, 4, 4), torch.randn(1, 32, 4, 4)
+        torch.testing.assert_close(fusion(q, k), fusion.layers[0](fusion.cbam(q), k))

@@ -1,0 +1,175 @@
+"""Throughput and peak memory of HFLNet: training step, forward_raw, and predict with PnP.
+
+Random inputs (no dataset): images in [0, 1], fixed overlapping boxes, random targets. Warm-up
+iterations are excluded from timing. CUDA timings synchronise before reading the clock.
+"""
+import argparse
+import contextlib
+import copy
+import resource
+import time
+from typing import Callable, Dict, List
+
+import numpy as np
+import torch
+from mmengine.config import Config
+from mmengine.logging import MMLogger
+from mmengine.structures import InstanceData
+
+from mmhandobj.registry import MODELS
+from mmhandobj.structures.hand_object_data_sample import HandObjectDataSample
+
+DEFAULT_MODEL_CONFIG = 'configs/_base_/models/hfl_r50.py'
+
+#: A small model for quick checks (ResNet-18 trunk, 64-channel FPN and heads).
+TINY_OVERRIDES = dict(
+    backbone=dict(depth=18),
+    neck=dict(in_channels=[64, 128, 256, 512], out_channels=64),
+    obj_to_hand_fusion=dict(in_channels=64),
+    hand_to_obj_fusion=dict(in_channels=64),
+    hand_head=dict(in_channels=64, mano_hidden=[256, 128]),
+    obj_head=dict(in_channels=64),
+)
+
+
+def build_model(config: str, tiny: bool, standin_mano: bool) -> torch.nn.Module:
+    """Build and initialise ``cfg.model`` (optionally tiny / with the stand-in MANO)."""
+    model_cfg = copy.deepcopy(Config.fromfile(config).model)
+    if tiny:
+        for key, value in TINY_OVERRIDES.items():
+            model_cfg[key].update(value)
+    if standin_mano:
+        model_cfg['hand_head']['mano_cfg'] = dict(standin_seed=0)
+    model_cfg.pop('data_preprocessor', None)
+    model = MODELS.build(model_cfg)
+    model.init_weights()
+    return model
+
+
+def make_batch(batch: int, height: int, width: int, device: torch.device,
+               seed: int = 0) -> List[HandObjectDataSample]:
+    """Random data samples carrying every field ``loss`` and ``predict`` read."""
+    gen = torch.Generator().manual_seed(seed)
+    hand = torch.tensor([[0.1 * width, 0.15 * height, 0.6 * width, 0.7 * height]])
+    obj = torch.tensor([[0.35 * width, 0.3 * height, 0.9 * width, 0.9 * height]])
+    samples = []
+    for _ in range(batch):
+        gt = InstanceData()
+        gt.hand_bboxes = hand.clone()
+        gt.obj_bboxes = obj.clone()
+        gt.joints2d = hand[:, None, :2] + torch.rand(1, 21, 2, generator=gen) * \
+            (hand[:, None, 2:] - hand[:, None, :2])
+        gt.mano_pose = 0.3 * torch.randn(1, 48, generator=gen)
+        gt.mano_shape = torch.randn(1, 10, generator=gen)
+        gt.obj_kps2d = obj[:, None, :2] + torch.rand(1, 21, 2, generator=gen) * \
+            (obj[:, None, 2:] - obj[:, None, :2])
+        gt.obj_mask = (torch.rand(1, 32, 32, generator=gen) > 0.5).float()
+        gt.obj_kps3d = 0.05 * torch.randn(1, 21, 3, generator=gen)
+        sample = HandObjectDataSample(metainfo=dict(
+            ori_shape=(480, 640), img_shape=(height, width), flip=False,
+            crop_affine=np.array([[0.5, 0, 100], [0, 0.5, 50]], np.float32),
+            ori_cam_intr=np.array([[600, 0, 320], [0, 600, 240], [0, 0, 1]], np.float32)))
+        sample.gt_instances = gt.to(device)
+        samples.append(sample)
+    return samples
+
+
+def measure(fn: Callable[[], None], device: torch.device, warmup: int,
+            iters: int) -> Dict[str, float]:
+    """Seconds per call (after ``warmup`` calls) and peak memory in MiB.
+
+    CUDA: ``max_memory_allocated`` during the timed calls. CPU: the process's peak RSS so far
+    (monotonic over the run, so later modes report at least the earlier peaks).
+    """
+    for _ in range(warmup):
+        fn()
+    if device.type == 'cuda':
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+    start = time.perf_counter()
+    for _ in range(iters):
+        fn()
+    if device.type == 'cuda':
+        torch.cuda.synchronize()
+        peak = torch.cuda.max_memory_allocated() / 2**20
+    else:  # peak resident set size of the process so far (Linux reports KiB)
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10
+    return dict(seconds=(time.perf_counter() - start) / iters, peak_mib=peak)
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Benchmark HFLNet: images/s and peak memory of a training step '
+        '(forward+backward+Adam), of inference (forward_raw) and of predict (incl. PnP), on '
+        'random inputs. CPU peak = process max RSS; '
+        'CUDA peak = torch.cuda.max_memory_allocated.')
+    parser.add_argument('config', nargs='?', default=DEFAULT_MODEL_CONFIG,
+                        help=f'config with a `model` dict (default {DEFAULT_MODEL_CONFIG})')
+    parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    parser.add_argument('--batch', type=int, default=8)
+    parser.add_argument('--shape', type=int, nargs=2, default=[256, 256], metavar=('H', 'W'))
+    parser.add_argument('--amp', choices=['bf16', 'fp16'], default=None,
+                        help='autocast dtype (default fp32)')
+    parser.add_argument('--channels-last', action='store_true',
+                        help='model and input in torch.channels_last memory format')
+    parser.add_argument('--warmup', type=int, default=3)
+    parser.add_argument('--iters', type=int, default=10)
+    parser.add_argument('--modes', nargs='+', default=['train', 'infer', 'predict'],
+                        choices=['train', 'infer', 'predict'])
+    parser.add_argument('--tiny', action='store_true',
+                        help='ResNet-18 trunk with 64-channel FPN/heads (quick checks)')
+    parser.add_argument('--standin-mano', action='store_true',
+                        help='use the generated stand-in MANO model (no MANO file needed)')
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    MMLogger.get_instance('benchmark', log_level='WARNING')  # no per-parameter init log
+    device = torch.device(args.device)
+    if device.type == 'cuda':
+        torch.backends.cudnn.benchmark = True
+    model = build_model(args.config, args.tiny, args.standin_mano).to(device)
+    fmt = torch.channels_last if args.channels_last else torch.contiguous_format
+    model = model.to(memory_format=fmt)
+    h, w = args.shape
+    images = torch.rand(args.batch, 3, h, w, device=device).to(memory_format=fmt)
+    samples = make_batch(args.batch, h, w, device)
+    dtype = dict(bf16=torch.bfloat16, fp16=torch.float16).get(args.amp)
+    autocast = (torch.autocast(device.type, dtype=dtype) if dtype is not None
+                else contextlib.nullcontext())
+    scaler = torch.amp.GradScaler(device.type, enabled=args.amp == 'fp16')
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-4, weight_decay=5e-4)
+
+    def train_step() -> None:
+        optimizer.zero_grad(set_to_none=True)
+        with autocast:
+            losses = model(images, samples, mode='loss')
+        scaler.scale(sum(losses.values())).backward()
+        scaler.step(optimizer)
+        scaler.update()
+
+    def infer() -> None:
+        with torch.inference_mode(), autocast:
+            model(images, samples, mode='tensor')
+
+    def predict() -> None:
+        with torch.inference_mode(), autocast:
+            model(images, samples, mode='predict')
+
+    steps = dict(train=train_step, infer=infer, predict=predict)
+    name = torch.cuda.get_device_name(device) if device.type == 'cuda' else 'cpu'
+    print(f'device {device} ({name}), '
+          f'batch {args.batch}, input {h}x{w}, amp {args.amp or "fp32"}, channels_last '
+          f'{args.channels_last}, tiny {args.tiny}, torch {torch.__version__}')
+    for mode in args.modes:
+        model.train(mode == 'train')
+        result = measure(steps[mode], device, args.warmup, args.iters)
+        kind = 'max_memory_allocated' if device.type == 'cuda' else 'process max RSS'
+        print(f'{mode:<8} {args.batch / result["seconds"]:9.2f} img/s  '
+              f'{result["seconds"] * 1e3:9.1f} ms/iter  peak {result["peak_mib"]:.0f} MiB '
+              f'({kind})')
+
+
+if __name__ == '__main__':
+    main()
