@@ -7,6 +7,7 @@ default_hooks = dict(
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(type='CheckpointHook', interval=5, by_epoch=True, max_keep_ckpts=-1),
     sampler_seed=dict(type='DistSamplerSeedHook'),
+    visualization=dict(type='HandObjectVisualizationHook', enable=False),
 )
 
 env_cfg = dict(
@@ -16,7 +17,7 @@ env_cfg = dict(
 )
 
 vis_backends = [dict(type='LocalVisBackend'), dict(type='TensorboardVisBackend')]
-visualizer = dict(type='Visualizer', vis_backends=vis_backends, name='visualizer')
+visualizer = dict(type='HandObjectVisualizer', vis_backends=vis_backends, name='visualizer')
 
 log_processor = dict(type='LogProcessor', window_size=50, by_epoch=True)
 log_level = 'INFO'

@@ -1,3 +1,4 @@
 from .rng_state_hook import RNGStateHook
+from .visualization_hook import HandObjectVisualizationHook
 
-__all__ = ['RNGStateHook']
+__all__ = ['HandObjectVisualizationHook', 'RNGStateHook']

@@ -1,0 +1,276 @@
+"""High-level inference: build a model from a config and run it on images with given boxes.
+
+HFL-Net needs, for each image, a hand box and an object box (original-image pixels, x1y1x2y2),
+the camera intrinsics and, to solve the object pose, the object's identity (its 3D box
+keypoints come from ``<obj_model_root>/<obj_name>/points.xyz``), as in the benchmark protocol.
+
+The test-time crop is that of the datasets (hfl_reference.md 5.2), done with the project's
+own transforms and the parameters of the model config's test pipeline: crop = the square
+fusing the hand box and the object box, each expanded ``expand`` (1.5) times; RoI boxes = the
+given boxes mapped into the crop, the hand box expanded ``hand_expand`` (1.1, as HO3D's
+``handBoundingBox``) and the object box ``obj_expand`` (1.0) times. Left hands are mirrored to
+right hands (``hand_side='left'``) as in training.
+
+The hand output is ROOT-RELATIVE: HFL-Net does not predict where the wrist is in the camera.
+``pred_instances.hand_joints3d`` / ``hand_verts3d`` are wrist-centred metres in the network
+frame (mirrored for a left hand); :func:`~mmhandobj.evaluation.functional.
+root_relative_to_camera` with a known wrist position (``root_joint``) places them in the
+camera. The object pose ``obj_rot`` / ``obj_trans`` is absolute (model -> camera, metres).
+"""
+import os.path as osp
+from pathlib import Path
+from typing import List, Optional, Sequence, Union
+
+import numpy as np
+import torch
+from mmcv.transforms import Compose
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from mmengine.runner import load_checkpoint
+from torch import nn
+
+from mmhandobj.datasets.object_models import ObjectModelBank
+from mmhandobj.datasets.transforms import (
+    CanonicalizeHandSide,
+    GenerateHandObjectTargets,
+    GetHandObjectCrop,
+    HandObjectAffine,
+    PackHandObjectInputs,
+    read_image,
+)
+from mmhandobj.registry import MODELS
+from mmhandobj.structures import HandObjectDataSample, bbox21_from_points
+
+ImageType = Union[str, np.ndarray]
+#: The crop transforms whose arguments are read from the config's test pipeline.
+CROP_TRANSFORMS = (GetHandObjectCrop, HandObjectAffine, GenerateHandObjectTargets)
+#: Box keypoints of a unit cube: the PnP placeholder when no object is named (pose dropped).
+_PLACEHOLDER_KPS3D = bbox21_from_points(np.array([[0.0, 0.0, 0.0], [1.0, 1.0, 1.0]]))
+
+
+def init_model(config: Union[str, Path, Config], checkpoint: Optional[str] = None,
+               device: str = 'cpu', cfg_options: Optional[dict] = None) -> nn.Module:
+    """Build a model from a config and load a checkpoint.
+
+    Args:
+        config: Config file path or ``Config``.
+        checkpoint: Checkpoint file (loaded with MMEngine's ``load_checkpoint``; importing
+            mmhandobj registers a safe weights-only loader). None keeps random weights.
+        device: Torch device, e.g. ``'cpu'`` or ``'cuda:0'``.
+        cfg_options: Overrides merged into the config (``Config.merge_from_dict``).
+
+    Returns:
+        The model in eval mode on ``device``, with the config as ``model.cfg``.
+    """
+    if isinstance(config, (str, Path)):
+        config = Config.fromfile(str(config))
+    elif not isinstance(config, Config):
+        raise TypeError(f'config must be a file path or a Config, got {type(config).__name__}')
+    if cfg_options is not None:
+        config.merge_from_dict(cfg_options)
+    if 'model' not in config:
+        raise KeyError(f'config {config.filename} has no "model" entry')
+    init_default_scope(config.get('default_scope', 'mmhandobj'))
+    if checkpoint is not None and 'backbone' in config.model:
+        config.model.backbone.init_cfg = None
+    model = MODELS.build(config.model)
+    if checkpoint is not None:
+        load_checkpoint(model, checkpoint, map_location='cpu')
+    model.cfg = config
+    return model.to(device).eval()
+
+
+def _per_image(value, num: int, shape: tuple, name: str) -> np.ndarray:
+    """``value`` of one image ``shape`` or of all images ``(num, *shape)`` -> ``(num, *shape)``."""
+    array = np.asarray(value, dtype=np.float64)
+    if array.shape == shape:
+        return np.broadcast_to(array, (num, *shape)).copy()
+    if array.shape != (num, *shape):
+        raise ValueError(f'{name}: expected shape {shape} or {(num, *shape)} for {num} '
+                         f'image(s), got {array.shape}')
+    return array
+
+
+def as_intrinsics(cam_intr, num: int) -> np.ndarray:
+    """Intrinsics of ``num`` images as ``(num, 3, 3)``.
+
+    Args:
+        cam_intr: ``(3, 3)`` matrix or ``(fx, fy, cx, cy)`` shared by all images, or one of
+            those per image (``(num, 3, 3)`` / ``(num, 4)``).
+        num: Number of images.
+
+    Returns:
+        ``(num, 3, 3)`` float64 intrinsics.
+    """
+    array = np.asarray(cam_intr, dtype=np.float64)
+    if array.shape[-1:] == (4,) and array.ndim in (1, 2):
+        fx, fy, cx, cy = np.moveaxis(np.atleast_2d(array), -1, 0)
+        mats = np.zeros((len(fx), 3, 3))
+        mats[:, 0, 0], mats[:, 1, 1], mats[:, 0, 2], mats[:, 1, 2] = fx, fy, cx, cy
+        mats[:, 2, 2] = 1.0
+        array = mats[0] if np.asarray(cam_intr).ndim == 1 else mats
+    mats = _per_image(array, num, (3, 3), 'cam_intr')
+    if not (np.isfinite(mats).all() and (mats[:, 0, 0] > 0).all() and (mats[:, 1, 1] > 0).all()):
+        raise ValueError(f'cam_intr: focal lengths must be finite and positive, got {mats}')
+    return mats
+
+
+def _transform_args(cfg: Config) -> dict:
+    """Arguments of the crop transforms in the config's test pipeline (by class)."""
+    try:
+        pipeline = cfg.test_dataloader.dataset.pipeline
+    except AttributeError:
+        return {}
+    found = {}
+    for step in pipeline:
+        step_type = step.get('type')
+        for cls in CROP_TRANSFORMS:
+            if step_type in (cls, cls.__name__, f'mmhandobj.{cls.__name__}'):
+                found[cls] = {k: v for k, v in step.items() if k != 'type'}
+    return found
+
+
+def build_inference_pipeline(cfg: Optional[Config]) -> Compose:
+    """The test-time transforms used by :func:`inference_handobj` (no annotation loading).
+
+    ``CanonicalizeHandSide`` (mirror left hands) -> ``GetHandObjectCrop`` ->
+    ``HandObjectAffine`` -> ``GenerateHandObjectTargets``, each with the arguments of the same
+    transform in ``cfg.test_dataloader.dataset.pipeline`` when present (their test defaults
+    otherwise; random jitter is always off).
+
+    Args:
+        cfg: The model's config, or None for the defaults.
+
+    Returns:
+        The composed transforms.
+    """
+    args = _transform_args(cfg) if cfg is not None else {}
+    return Compose([
+        CanonicalizeHandSide(),
+        GetHandObjectCrop(expand=args.get(GetHandObjectCrop, {}).get('expand', 1.5)),
+        HandObjectAffine(**args.get(HandObjectAffine, {})),
+        GenerateHandObjectTargets(**args.get(GenerateHandObjectTargets, {})),
+    ])
+
+
+def _default_obj_model_root(cfg: Optional[Config]) -> Optional[str]:
+    """``<data_root>/<obj_model_root>`` of the config's test dataset (``obj_model_root``
+    defaults to ``'models'`` like in the dataset classes); None without a ``data_root``."""
+    dataset = (cfg or {}).get('test_dataloader', {}).get('dataset', {})
+    if not dataset.get('data_root'):
+        return None
+    return osp.join(dataset['data_root'], dataset.get('obj_model_root') or 'models')
+
+
+def _load_image(img: ImageType, index: int) -> np.ndarray:
+    if isinstance(img, (str, Path)):
+        return read_image(str(img))
+    img = np.asarray(img)
+    if img.ndim != 3 or img.shape[2] != 3 or img.dtype != np.uint8:
+        raise ValueError(f'imgs[{index}]: expected an image path or an (H, W, 3) uint8 BGR '
+                         f'array, got {img.dtype} {img.shape}')
+    return img
+
+
+def _names(value: Union[None, str, Sequence[str]], num: int) -> List[Optional[str]]:
+    if value is None or isinstance(value, str):
+        return [value] * num
+    names = list(value)
+    if len(names) != num:
+        raise ValueError(f'obj_name: expected one name or {num}, got {len(names)}')
+    return names
+
+
+def inference_handobj(model: nn.Module, imgs: Union[ImageType, Sequence[ImageType]],
+                      hand_bboxes, obj_bboxes, cam_intr,
+                      obj_name: Union[None, str, Sequence[str]] = None,
+                      obj_model_root: Optional[str] = None,
+                      hand_side: Union[str, Sequence[str]] = 'right',
+                      root_joint=None
+                      ) -> Union[HandObjectDataSample, List[HandObjectDataSample]]:
+    """Estimate the hand and object pose in one image or a batch of images.
+
+    Args:
+        model: A model from :func:`init_model` (``model.cfg`` supplies the crop settings).
+        imgs: An image path or ``(H, W, 3)`` uint8 BGR array (as ``cv2.imread`` gives), or a
+            list of them (one forward pass for the whole list).
+        hand_bboxes: Hand box x1y1x2y2 in original-image pixels, ``(4,)`` for every image or
+            ``(N, 4)``.
+        obj_bboxes: Object box, same format.
+        cam_intr: Intrinsics of the original images: ``(3, 3)`` or ``(fx, fy, cx, cy)``,
+            shared or one per image.
+        obj_name: YCB object name(s) (one for all images or one per image). Required for the
+            object pose; without it ``pred_instances`` holds no ``obj_rot``/``obj_trans``
+            (the voted 2D keypoints ``obj_kps2d`` are still given).
+        obj_model_root: Folder with ``<obj_name>/points.xyz``; defaults to the config's test
+            dataset ``<data_root>/<obj_model_root>`` (``obj_model_root`` ``'models'`` when
+            unset).
+        hand_side: ``'right'`` or ``'left'`` (per image or shared); left hands are mirrored.
+        root_joint: Optional wrist position(s) in the camera, metres, ``(3,)`` or ``(N, 3)``.
+            Stored as ``gt_instances.root_joint``; the visualiser then places the mesh there.
+
+    Returns:
+        One :class:`HandObjectDataSample` (or a list for a list input) with metainfo,
+        ``gt_instances`` (the RoI boxes in crop pixels, ``obj_kps3d``, ``root_joint``) and
+        ``pred_instances`` per the data-sample contract (hand ROOT-RELATIVE, see the module
+        documentation).
+    """
+    single = not isinstance(imgs, (list, tuple))
+    sources = [imgs] if single else list(imgs)
+    images = [_load_image(img, i) for i, img in enumerate(sources)]
+    paths = [str(src) if isinstance(src, (str, Path)) else '' for src in sources]
+    num = len(images)
+    if num == 0:
+        raise ValueError('imgs is empty')
+    hand_boxes = _per_image(hand_bboxes, num, (4,), 'hand_bboxes')
+    obj_boxes = _per_image(obj_bboxes, num, (4,), 'obj_bboxes')
+    for name, boxes in (('hand_bboxes', hand_boxes), ('obj_bboxes', obj_boxes)):
+        if not (np.isfinite(boxes).all() and (boxes[:, 2:] > boxes[:, :2]).all()):
+            raise ValueError(f'{name}: boxes must be finite x1y1x2y2 with x2 > x1 and y2 > y1, '
+                             f'got {boxes.tolist()}')
+    intrinsics = as_intrinsics(cam_intr, num)
+    sides = [hand_side] * num if isinstance(hand_side, str) else list(hand_side)
+    if len(sides) != num or any(side not in ('right', 'left') for side in sides):
+        raise ValueError(f"hand_side: expected 'right'/'left' once or per image, got {hand_side}")
+    roots = None if root_joint is None else _per_image(root_joint, num, (3,), 'root_joint')
+    names = _names(obj_name, num)
+    cfg = getattr(model, 'cfg', None)
+    bank = None
+    if any(name is not None for name in names):
+        root = obj_model_root or _default_obj_model_root(cfg)
+        if root is None:
+            raise ValueError('obj_model_root is required with obj_name (the config has no '
+                             'test_dataloader.dataset.data_root to find object models in)')
+        bank = ObjectModelBank(root)
+
+    pipeline = build_inference_pipeline(cfg)
+    pack = PackHandObjectInputs()
+    inputs, samples = [], []
+    for i, image in enumerate(images):
+        results = dict(
+            img=image, img_path=paths[i], sample_idx=i, dataset_name='custom',
+            ori_shape=image.shape[:2], hand_side=sides[i],
+            ori_cam_intr=intrinsics[i].astype(np.float32),
+            hand_box_hint=hand_boxes[i].astype(np.float32),
+            obj_kps2d=obj_boxes[i].reshape(2, 2).astype(np.float32),
+            mano_pose=np.zeros(48, np.float32), mano_pose_offset=np.zeros(45, np.float32),
+            obj_name=names[i] or '')
+        results = pipeline(results)
+        for helper in ('mano_pose', 'obj_kps2d'):
+            results.pop(helper)
+        results['obj_kps3d'] = (_PLACEHOLDER_KPS3D if names[i] is None
+                                else bank.keypoints3d(names[i]))
+        if roots is not None:
+            results['root_joint'] = roots[i].astype(np.float32)
+        packed = pack(results)
+        inputs.append(packed['inputs'])
+        samples.append(packed['data_samples'])
+
+    with torch.no_grad():
+        samples = model.test_step(dict(inputs=inputs, data_samples=samples))
+    for name, sample in zip(names, samples):
+        if name is None:
+            del sample.pred_instances.obj_rot
+            del sample.pred_instances.obj_trans
+            del sample.gt_instances.obj_kps3d
+    return samples[0] if single else samples

@@ -1,0 +1,175 @@
+"""Object 6D pose metric: ADD(-S)-0.1D and REP-5px per class (HFL-Net), ADD-S and OCE in mm."""
+import os.path as osp
+from collections import defaultdict
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+from mmengine.evaluator import BaseMetric
+
+from mmhandobj.registry import METRICS
+
+from ..functional import (
+    DIAMETER_MODES,
+    NAN_POLICIES,
+    add_error,
+    adds_error,
+    center_error,
+    finite_sample_mask,
+    model_diameter,
+    reprojection_error,
+)
+from .sample_fields import get_instance, get_meta
+
+#: DexYCB classes scored with ADD-S by HFL-Net (``_YCB_CLASSES`` ids 13, 16, 20, 21).
+DEXYCB_SYMMETRIC_OBJECTS = ('024_bowl', '036_wood_block', '052_extra_large_clamp',
+                            '061_foam_brick')
+_REP_FRAMES = ('image', 'crop')
+
+
+def load_model_points(path: str) -> np.ndarray:
+    """Read a ``points.xyz`` file (one ``x y z`` line per point, metres) into ``(P, 3)``."""
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'object model points not found: {path}')
+    try:
+        points = np.loadtxt(path, dtype=np.float64, ndmin=2)
+    except ValueError as err:
+        raise ValueError(f'{path}: expected lines of numbers "x y z" ({err})') from err
+    if points.shape[0] == 0 or points.shape[1] < 3:
+        raise ValueError(f'{path}: expected at least one "x y z" line, got array shape '
+                         f'{points.shape}')
+    return points[:, :3]
+
+
+@METRICS.register_module()
+class ObjectPoseMetric(BaseMetric):
+    """Per-class and mean object pose accuracy, HFL-Net style, plus ADD-S and OCE in mm.
+
+    Per sample, the predicted pose (``pred_instances.obj_rot`` / ``obj_trans``, model ->
+    original camera, metres) is compared with ``gt_instances.obj_pose`` on the model points
+    ``<obj_model_root>/<obj_name>/points.xyz`` (loaded once, cached):
+
+    * ``ADD-0.1D_<name>``: % of samples with ADD <= ``add_threshold`` x diameter; classes in
+      ``symmetric_objects`` use ADD-S (closest point) instead of ADD. ``ADD-0.1D`` is the mean
+      over classes.
+    * ``REP-5px_<name>``: % of samples with mean reprojection error <= ``rep_threshold`` px;
+      ``REP-5px`` is the mean over classes. Pixels of the original image
+      (``rep_frame='image'``, metainfo ``ori_cam_intr``) or of the network crop
+      (``rep_frame='crop'``, metainfo ``cam_intr``, points mirrored when ``flip``), the latter
+      being what HFL-Net reports on HO3D.
+    * ``ADD-S_mm``: mean ADD-S over all samples, mm. ``OCE_mm``: mean object-centre error (the
+      centroid of the model points under both poses), mm.
+
+    Classes in ``exclude_from_mean`` (e.g. HO3D's unseen ``019_pitcher_base``) keep their own
+    keys but are left out of the two class means.
+
+    Non-finite predicted poses: ``nan_policy='exclude'`` (default) logs their count and
+    ``sample_idx`` and leaves them out; ``'raise'`` raises a ValueError.
+
+    Args:
+        obj_model_root: Folder holding ``<obj_name>/points.xyz``.
+        symmetric_objects: Object names scored with ADD-S; default the DexYCB set of HFL-Net.
+        diameter: ``'aabb'`` (bounding-box diagonal, HFL-Net) or ``'max_extent'``.
+        add_threshold: Fraction of the diameter for ADD(-S) success.
+        rep_threshold: Pixel threshold for REP success.
+        rep_frame: ``'image'`` or ``'crop'``.
+        exclude_from_mean: Object names left out of the class means.
+        nan_policy: ``'exclude'`` or ``'raise'``.
+        collect_device: See :class:`mmengine.evaluator.BaseMetric`.
+        prefix: Metric name prefix; defaults to ``'obj'``.
+    """
+
+    default_prefix: Optional[str] = 'obj'
+
+    def __init__(self,
+                 obj_model_root: str,
+                 symmetric_objects: Sequence[str] = DEXYCB_SYMMETRIC_OBJECTS,
+                 diameter: str = 'aabb',
+                 add_threshold: float = 0.1,
+                 rep_threshold: float = 5.0,
+                 rep_frame: str = 'image',
+                 exclude_from_mean: Sequence[str] = (),
+                 nan_policy: str = 'exclude',
+                 collect_device: str = 'cpu',
+                 prefix: Optional[str] = None) -> None:
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        if nan_policy not in NAN_POLICIES:
+            raise ValueError(f'nan_policy must be one of {NAN_POLICIES}, got {nan_policy!r}')
+        if not osp.isdir(obj_model_root):
+            raise FileNotFoundError(f'ObjectPoseMetric obj_model_root does not exist: '
+                                    f'{obj_model_root}')
+        if diameter not in DIAMETER_MODES:
+            raise ValueError(f'diameter must be one of {DIAMETER_MODES}, got {diameter!r}')
+        if rep_frame not in _REP_FRAMES:
+            raise ValueError(f'rep_frame must be one of {_REP_FRAMES}, got {rep_frame!r}')
+        self.obj_model_root = obj_model_root
+        self.symmetric_objects = set(symmetric_objects)
+        self.diameter = diameter
+        self.add_threshold = add_threshold
+        self.rep_threshold = rep_threshold
+        self.rep_frame = rep_frame
+        self.exclude_from_mean = set(exclude_from_mean)
+        self.nan_policy = nan_policy
+        self._models: Dict[str, np.ndarray] = {}
+
+    def model_points(self, obj_name: str) -> np.ndarray:
+        """``(P, 3)`` model points of ``obj_name`` (metres), read once and cached."""
+        if obj_name not in self._models:
+            self._models[obj_name] = load_model_points(
+                osp.join(self.obj_model_root, obj_name, 'points.xyz'))
+        return self._models[obj_name]
+
+    def process(self, data_batch, data_samples: Sequence[dict]) -> None:
+        """Store predicted and GT poses, intrinsics and the object name per sample."""
+        intr_key = 'ori_cam_intr' if self.rep_frame == 'image' else 'cam_intr'
+        for sample in data_samples:
+            gt_pose = get_instance(sample, 'gt_instances', 'obj_pose', (3, 4))
+            self.results.append(dict(
+                sample_idx=int(get_meta(sample, 'sample_idx')),
+                obj_name=str(get_meta(sample, 'obj_name')),
+                rot=get_instance(sample, 'pred_instances', 'obj_rot', (3, 3)),
+                trans=get_instance(sample, 'pred_instances', 'obj_trans', (3, )),
+                gt_rot=gt_pose[:, :3],
+                gt_trans=gt_pose[:, 3],
+                cam_intr=np.asarray(get_meta(sample, intr_key), dtype=np.float64),
+                flip=bool(get_meta(sample, 'flip', False, required=False))))
+
+    def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
+        """Return per-class and mean ADD-0.1D / REP-5px (%) and ADD-S / OCE (mm)."""
+        ids = [r['sample_idx'] for r in results]
+        valid = finite_sample_mask(
+            [np.stack([r['rot'] for r in results]), np.stack([r['trans'] for r in results])],
+            ids, self.nan_policy, 'ObjectPoseMetric predictions')
+        groups = defaultdict(list)
+        for result, ok in zip(results, valid):
+            if ok:
+                groups[result['obj_name']].append(result)
+        if not groups:
+            raise ValueError('ObjectPoseMetric: no sample with a finite prediction to score')
+
+        scores: Dict[str, float] = {}
+        add_rates, rep_rates, adds_all, oce_all = [], [], [], []
+        for name in sorted(groups):
+            group = groups[name]
+            points = self.model_points(name)
+            pose = [np.stack([r[key] for r in group]) for key in
+                    ('rot', 'trans', 'gt_rot', 'gt_trans')]
+            adds = adds_error(points, *pose)
+            add = adds if name in self.symmetric_objects else add_error(points, *pose)
+            mirror = (np.array([r['flip'] for r in group])
+                      if self.rep_frame == 'crop' else None)
+            rep = reprojection_error(points, *pose, np.stack([r['cam_intr'] for r in group]),
+                                     mirror=mirror)
+            threshold = self.add_threshold * model_diameter(points, self.diameter)
+            scores[f'ADD-0.1D_{name}'] = float(np.mean(add <= threshold) * 100)
+            scores[f'REP-5px_{name}'] = float(np.mean(rep <= self.rep_threshold) * 100)
+            if name not in self.exclude_from_mean:
+                add_rates.append(scores[f'ADD-0.1D_{name}'])
+                rep_rates.append(scores[f'REP-5px_{name}'])
+            adds_all.append(adds)
+            oce_all.append(center_error(points.mean(axis=0), *pose))
+        if add_rates:
+            scores['ADD-0.1D'] = float(np.mean(add_rates))
+            scores['REP-5px'] = float(np.mean(rep_rates))
+        scores['ADD-S_mm'] = float(np.concatenate(adds_all).mean() * 1000)
+        scores['OCE_mm'] = float(np.concatenate(oce_all).mean() * 1000)
+        return scores

@@ -1,0 +1,36 @@
+from pathlib import Path
+
+import pytest
+
+from mmhandobj.datasets.synthetic.world import make_synthetic_world
+
+CONFIG = str(Path(__file__).parents[2] / 'configs' / 'hfl' / 'hfl_r18_synthetic.py')
+#: Shrinks the quick-start model to 32 channels so that the tests stay fast.
+TINY_OPTIONS = {
+    'model.neck.out_channels': 32,
+    'model.obj_to_hand_fusion.in_channels': 32,
+    'model.hand_to_obj_fusion.in_channels': 32,
+    'model.hand_head.in_channels': 32,
+    'model.hand_head.mano_hidden': [64, 32],
+    'model.obj_head.in_channels': 32,
+}
+
+
+@pytest.fixture(scope='session')
+def synthetic_world(tmp_path_factory) -> str:
+    """A tiny HO3D-layout synthetic world (4 frames)."""
+    root = tmp_path_factory.mktemp('world') / 'ho3d'
+    make_synthetic_world('ho3d', str(root), 4, seed=0)
+    return str(root)
+
+
+@pytest.fixture(scope='session')
+def quickstart_config() -> str:
+    """Path of the shipped quick-start config."""
+    return CONFIG
+
+
+@pytest.fixture(scope='session')
+def tiny_options(synthetic_world) -> dict:
+    """``cfg_options`` for :data:`CONFIG`: tiny model, test dataset root = the tiny world."""
+    return {**TINY_OPTIONS, 'test_dataloader.dataset.data_root': synthetic_world}
