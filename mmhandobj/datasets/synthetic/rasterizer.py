@@ -78,25 +78,28 @@ def rasterize(vertices: np.ndarray, faces: np.ndarray, K: np.ndarray,
     e2 = tri_uv[:, 2] - tri_uv[:, 0]
     area = e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
     keep = front[faces].all(1) & (x0 <= x1) & (y0 <= y1) & (np.abs(area) > 1e-12)
+    coef = _barycentric_coefficients(tri_uv, np.where(keep, area, 1.0))
     level_w = np.ceil(np.log2(np.maximum(x1 - x0 + 1, 1))).astype(np.int64)
     level_h = np.ceil(np.log2(np.maximum(y1 - y0 + 1, 1))).astype(np.int64)
     bucket = np.where(keep, level_w * 64 + level_h, -1)
-    pix_parts, z_parts, face_parts = [], [], []
+    pix_parts, face_parts = [], []
     for level in np.unique(bucket[bucket >= 0]):
         box_w, box_h = 1 << int(level // 64), 1 << int(level % 64)
         ids = np.nonzero(bucket == level)[0]
         step = max(1, _MAX_CANDIDATES // (box_w * box_h))
         for start in range(0, len(ids), step):
             chunk = ids[start:start + step]
-            pix, z, fid = _cover(chunk, box_w, box_h, x0, x1, y0, y1, tri_uv, tri_z, area,
-                                 width)
-            pix_parts.append(pix)
-            z_parts.append(z)
+            xs, ys, fid = _cover(chunk, box_w, box_h, x0, x1, y0, y1, coef)
+            pix_parts.append(ys * width + xs)
             face_parts.append(fid)
     if pix_parts:
         pix = np.concatenate(pix_parts)
-        z = np.concatenate(z_parts)
         fid = np.concatenate(face_parts)
+        xs, ys = pix % width, pix // width
+        # Perspective-correct depth (float64): 1/z is affine in the pixel coordinates.
+        wa, wb = (coef[fid, k, 0] * xs + coef[fid, k, 1] * ys + coef[fid, k, 2] for k in (0, 1))
+        inv_z = 1.0 / tri_z[fid]
+        z = 1.0 / (wa * inv_z[:, 0] + wb * inv_z[:, 1] + (1.0 - wa - wb) * inv_z[:, 2])
         order = np.lexsort((z, pix))
         pix, z, fid = pix[order], z[order], fid[order]
         first = np.ones(len(pix), dtype=bool)
@@ -106,31 +109,50 @@ def rasterize(vertices: np.ndarray, faces: np.ndarray, K: np.ndarray,
     return Raster(face_index.reshape(height, width), depth.reshape(height, width))
 
 
-def _cover(ids: np.ndarray, box_w: int, box_h: int, x0: np.ndarray, x1: np.ndarray, y0: np.ndarray,
-           y1: np.ndarray, tri_uv: np.ndarray, tri_z: np.ndarray, area: np.ndarray,
-           width: int) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Pixels covered by triangles ``ids`` whose boxes fit in ``box_w`` x ``box_h`` pixels.
+def _barycentric_coefficients(tri_uv: np.ndarray, area: np.ndarray) -> np.ndarray:
+    """Affine maps from a pixel to the barycentric weights of a triangle's first two vertices.
+
+    The weight of a vertex is the signed area of the sub-triangle opposite to it over the
+    triangle's area, so it is affine in ``(x, y)``: ``w = A x + B y + C``.
+
+    Args:
+        tri_uv: ``(F, 3, 2)`` projected vertices.
+        area: ``(F,)`` signed doubled areas (non-zero).
 
     Returns:
-        Flat pixel indices, their depths (metres) and face ids, one entry per covered pixel.
+        ``(F, 2, 3)``: ``(A, B, C)`` for vertex 0 and vertex 1.
     """
-    px = x0[ids, None, None] + np.arange(box_w)[None, None, :]
-    py = y0[ids, None, None] + np.arange(box_h)[None, :, None]
-    inside_box = (px <= x1[ids, None, None]) & (py <= y1[ids, None, None])
-    uv = tri_uv[ids]
-    a, b, c = uv[:, 0, None, None, :], uv[:, 1, None, None, :], uv[:, 2, None, None, :]
-    inv_area = 1.0 / area[ids, None, None]
-    # Barycentric weight of a vertex = signed area of the opposite sub-triangle / total area.
-    wa = ((b[..., 0] - px) * (c[..., 1] - py) - (b[..., 1] - py) * (c[..., 0] - px)) * inv_area
-    wb = ((c[..., 0] - px) * (a[..., 1] - py) - (c[..., 1] - py) * (a[..., 0] - px)) * inv_area
-    wc = 1.0 - wa - wb
-    inside = inside_box & (wa >= 0) & (wb >= 0) & (wc >= 0)
-    inv_z = 1.0 / tri_z[ids]
-    recip = wa * inv_z[:, 0, None, None] + wb * inv_z[:, 1, None, None] \
-        + wc * inv_z[:, 2, None, None]
+    coef = np.empty((len(tri_uv), 2, 3))
+    for k in range(2):
+        b, c = tri_uv[:, (k + 1) % 3], tri_uv[:, (k + 2) % 3]
+        coef[:, k, 0] = (b[:, 1] - c[:, 1]) / area
+        coef[:, k, 1] = (c[:, 0] - b[:, 0]) / area
+        coef[:, k, 2] = (b[:, 0] * c[:, 1] - b[:, 1] * c[:, 0]) / area
+    return coef
+
+
+def _cover(ids: np.ndarray, box_w: int, box_h: int, x0: np.ndarray, x1: np.ndarray,
+           y0: np.ndarray, y1: np.ndarray,
+           coef: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pixels covered by triangles ``ids`` whose boxes fit in ``box_w`` x ``box_h`` pixels.
+
+    The inside test runs in float32 on offsets from each box corner (small numbers).
+
+    Returns:
+        x and y of every covered pixel and the id of the covering face, one entry per pair.
+    """
+    dx = np.arange(box_w, dtype=np.float32)[None, None, :]
+    dy = np.arange(box_h, dtype=np.float32)[None, :, None]
+    c = coef[ids]
+    origin = c[:, :, 0] * x0[ids, None] + c[:, :, 1] * y0[ids, None] + c[:, :, 2]
+    c32 = c.astype(np.float32)
+    o32 = origin.astype(np.float32)
+    wa = c32[:, 0, 0, None, None] * dx + c32[:, 0, 1, None, None] * dy + o32[:, 0, None, None]
+    wb = c32[:, 1, 0, None, None] * dx + c32[:, 1, 1, None, None] * dy + o32[:, 1, None, None]
+    inside = (wa >= 0) & (wb >= 0) & (wa + wb <= 1) \
+        & (dx <= (x1 - x0)[ids, None, None]) & (dy <= (y1 - y0)[ids, None, None])
     tri_i, row, col = np.nonzero(inside)
-    pix = py[tri_i, row, 0] * width + px[tri_i, 0, col]
-    return pix, 1.0 / recip[tri_i, row, col], ids[tri_i]
+    return x0[ids][tri_i] + col, y0[ids][tri_i] + row, ids[tri_i]
 
 
 def face_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
