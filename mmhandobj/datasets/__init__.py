@@ -1,1 +1,13 @@
+from .annotation_file import load_annotation_file, save_annotation_file
+from .base_hand_object_dataset import HandObjectBaseDataset
+from .dexycb import DexYCBDataset
+from .ho3d import HO3DDataset
+from .object_models import YCB_CLASS_IDS, YCB_CLASSES, ObjectModelBank
+from .synthetic_ho3d import SyntheticHO3DDataset
 from .transforms import *  # noqa: F401,F403
+
+__all__ = [
+    'DexYCBDataset', 'HO3DDataset', 'HandObjectBaseDataset', 'ObjectModelBank',
+    'SyntheticHO3DDataset', 'YCB_CLASSES', 'YCB_CLASS_IDS', 'load_annotation_file',
+    'save_annotation_file'
+]

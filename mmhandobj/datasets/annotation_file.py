@@ -14,7 +14,9 @@ key                dtype, shape        meaning
 ``__meta__``       str (0-d)           JSON: ``format``, ``format_version``, ``dataset``,
                                        ``version``/``setup``, ``split``, ``image_size`` (W, H),
                                        ``obj_names`` (list), ``mano_pose_offset`` (45 floats),
-                                       ``counts`` (converter statistics).
+                                       ``mano_pose_flat`` (True: ``mano_pose`` is flat-hand-mean
+                                       for its side; False: relative to the side's own
+                                       ``hands_mean``), ``counts`` (converter statistics).
 ``img_path``       bytes (N,)          image path relative to the dataset root.
 ``sequence``       bytes (N,)          sequence name (HO3D ``SEQ``, DexYCB ``subject/seq``).
 ``frame_key``      bytes (N,)          HO3D ``SEQ/FID``; DexYCB ``subject/seq/serial/frame``.
@@ -46,6 +48,9 @@ import numpy as np
 
 ANNOTATION_FORMAT = 'mmhandobj-annotations'
 ANNOTATION_FORMAT_VERSION = 1
+#: Keys every ``__meta__`` holds.
+REQUIRED_META = ('dataset', 'split', 'image_size', 'obj_names', 'mano_pose_offset',
+                 'mano_pose_flat', 'num_frames')
 
 #: Per-frame columns: name -> (dtype, trailing shape). String columns are ``bytes``.
 COLUMNS: Dict[str, Tuple[Any, Tuple[int, ...]]] = {
@@ -140,6 +145,9 @@ def load_annotation_file(path: str) -> Tuple[Dict[str, np.ndarray], Dict[str, An
     if meta.get('format_version') != ANNOTATION_FORMAT_VERSION:
         raise ValueError(f'{path}: format_version {meta.get("format_version")} unsupported '
                          f'(expected {ANNOTATION_FORMAT_VERSION}); re-run the converter')
+    for key in REQUIRED_META:
+        if key not in meta:
+            raise ValueError(f'{path}: missing field "__meta__.{key}"; re-run the converter')
     num = int(meta['num_frames'])
     for name, (_, shape) in COLUMNS.items():
         if name not in columns:

@@ -24,7 +24,9 @@ class HandObjectBaseDataset(BaseDataset):
         ori_shape ((H, W)), ori_cam_intr ((3, 3) float32), hand_side ('right'|'left'),
         has_hand (bool), joints2d ((21, 2) px), joints3d ((21, 3) m), root_joint ((3,) m),
         hand_box_hint ((4,) px, HO3D evaluation only), mano_pose ((48,) axis-angle, fingers
-        relative to mano_pose_offset), mano_pose_offset ((45,)), mano_shape ((10,)),
+        relative to mano_pose_offset), mano_pose_offset ((45,)), mano_pose_flat (bool: the
+        stored pose is flat-hand-mean for its side, else relative to the side's own
+        hands_mean), mano_shape ((10,)),
         has_obj (bool), obj_name (str), obj_cls (int), obj_pose ((3, 4)), obj_kps3d ((21, 3) m,
         model frame), obj_kps2d ((21, 2) px), obj_diameter (float, m), obj_mask_rle (bytes).
         Joints are in the 'simple' order; all geometry is OpenCV, original un-mirrored image.
@@ -129,6 +131,7 @@ class HandObjectBaseDataset(BaseDataset):
             root_joint=col['root_joint'][i].copy(),
             mano_pose=col['mano_pose'][i].copy(),
             mano_pose_offset=np.asarray(self._ann_meta['mano_pose_offset'], np.float32),
+            mano_pose_flat=bool(self._ann_meta['mano_pose_flat']),
             mano_shape=col['mano_shape'][i].copy(),
             has_obj=bool(col['has_obj'][i]),
         )

@@ -3,11 +3,14 @@
 Reads ``<root>/<split>.txt`` (only annotated frames, in official order), every
 ``<root>/<split>/<SEQ>/meta/<FID>.pkl`` and, for the train split, the rendered segmentation
 ``<root>/train/<SEQ>/seg/<FID>.jpg`` (object = blue > 200, resized nearest to the image size).
-Everything is converted from HO3D's OpenGL camera to OpenCV here (C = diag(1, -1, -1)):
-joints/object points ``X_cv = C X_gl``, object pose ``[C R | C t]``, MANO global orient
-``rotvec(C Rot(handPose[:3]))``; finger poses stay in the flat-hand-mean convention
-(``mano_pose_offset`` = 0). Joints are reordered from HO3D (MANO-native) to the simple order.
+An HFL-Net ``ho3d_train_data.json`` can replace the metas' hand annotations (and HFL's
+``train_segLabel`` PNGs the ``seg/`` masks). Everything is converted from HO3D's OpenGL camera
+to OpenCV here (C = diag(1, -1, -1)): joints/object points ``X_cv = C X_gl``, object pose
+``[C R | C t]``, MANO global orient ``rotvec(C Rot(handPose[:3]))``; finger poses stay in the
+flat-hand-mean convention (``mano_pose_offset`` = 0). Joints are reordered from HO3D
+(MANO-native) to the simple order.
 """
+import json
 import os
 import os.path as osp
 import pickle
@@ -107,8 +110,46 @@ def _rotvec_to_cv(aa: np.ndarray) -> np.ndarray:
     return cv2.Rodrigues(GL_TO_CV @ rot)[0].reshape(3)
 
 
+def _hfl_hand(entry: Dict[str, Any], where: str) -> Dict[str, np.ndarray]:
+    """Hand fields of one HFL-Net ``ho3d_train_data.json`` entry (dataset_formats.md 3.3).
+
+    ``joints_3d`` is OpenCV in the simple order (HFL projects it with ``K`` as the 2D targets
+    of a manopth-order network); ``mano_params`` is the raw ``handPose`` (global in OpenGL)
+    followed by ``handBeta``.
+    """
+    for key in ('K', 'joints_3d', 'mano_params'):
+        if key not in entry:
+            raise KeyError(f'{where}: missing key {key!r}')
+    cam = np.asarray(entry['K'], np.float64).reshape(3, 3)
+    joints = np.asarray(entry['joints_3d'], np.float64).reshape(21, 3)
+    params = np.asarray(entry['mano_params'], np.float64).reshape(-1)
+    if params.size != 58:
+        raise ValueError(f'{where}: mano_params has {params.size} values, expected 58')
+    pose = params[:48].copy()
+    pose[:3] = _rotvec_to_cv(pose[:3])
+    uvw = joints @ cam.T
+    return dict(cam_intr=cam, has_hand=True, joints3d=joints, root_joint=joints[0],
+                joints2d=uvw[:, :2] / uvw[:, 2:], mano_pose=pose, mano_shape=params[48:])
+
+
+def read_hfl_json(json_file: str) -> Dict[Tuple[str, str], Dict[str, Any]]:
+    """Entries of an HFL-Net ``ho3d_train_data.json`` keyed by ``(SEQ, FID)``, in file order."""
+    with open(json_file) as f:
+        data = json.load(f)
+    if not isinstance(data, list):
+        raise ValueError(f'{json_file}: expected a JSON list of frame dicts')
+    entries = {}
+    for i, entry in enumerate(data):
+        if 'seqName_id' not in entry:
+            raise KeyError(f'{json_file}[{i}]: missing key "seqName_id"')
+        seq, fid = entry['seqName_id'].split('/')
+        entries[(seq, fid)] = entry
+    return entries
+
+
 def convert_ho3d(root: str, out_file: str, split: str, version: str = 'v2',
-                 allow_missing_seg: bool = False) -> Dict[str, int]:
+                 allow_missing_seg: bool = False, hfl_json: Optional[str] = None,
+                 seg_label_root: Optional[str] = None) -> Dict[str, int]:
     """Write the annotation file of one HO3D split.
 
     Args:
@@ -118,13 +159,23 @@ def convert_ho3d(root: str, out_file: str, split: str, version: str = 'v2',
         version: ``'v2'`` or ``'v3'`` (recorded; both layouts are read the same way).
         allow_missing_seg: Train split: store no mask for frames without ``seg/<FID>.jpg``
             (counted) instead of raising.
+        hfl_json: Train split: take the frame list and hand annotations from an HFL-Net
+            ``ho3d_train_data.json`` (the object pose and name still come from the metas).
+        seg_label_root: Train split: read masks from HFL/Semi-Hand-Object
+            ``<seg_label_root>/train_segLabel/<SEQ>/<FID>.png`` (nonzero = object) instead of
+            ``seg/``.
 
     Returns:
         Counts: ``frames``, ``masks``, ``missing_seg``.
     """
     if version not in HO3D_VERSIONS:
         raise ValueError(f'unknown HO3D version {version!r}; expected one of {HO3D_VERSIONS}')
-    entries = read_split_file(root, split)
+    hfl = None
+    if hfl_json is not None:
+        if split != 'train':
+            raise ValueError(f'an HFL-Net JSON holds the train split, not {split!r}')
+        hfl = read_hfl_json(hfl_json)
+    entries = list(hfl) if hfl is not None else read_split_file(root, split)
     if not entries:
         raise ValueError(f'{osp.join(root, split + ".txt")}: no frames listed')
     obj_names: List[str] = []
@@ -156,6 +207,8 @@ def convert_ho3d(root: str, out_file: str, split: str, version: str = 'v2',
                 raise ValueError(f'{meta_path}: degenerate handBoundingBox {box.tolist()} '
                                  '(expected x1 < x2, y1 < y2)')
             rec['hand_box'] = box
+        elif hfl is not None:
+            rec.update(_hfl_hand(hfl[(seq, fid)], f'{hfl_json}[{seq}/{fid}]'))
         else:
             joints_cv = (_field(meta, 'handJoints3D', meta_path, 63).reshape(21, 3)
                          @ GL_TO_CV)[MANO_TO_SIMPLE]
@@ -176,7 +229,14 @@ def convert_ho3d(root: str, out_file: str, split: str, version: str = 'v2',
         trans = _field(meta, 'objTrans', meta_path, 3)
         rec.update(has_obj=True, obj_index=obj_names.index(name),
                    obj_pose=np.concatenate([GL_TO_CV @ rot, (GL_TO_CV @ trans)[:, None]], 1))
-        if split == 'train':
+        if split == 'train' and seg_label_root is not None:
+            label_path = osp.join(seg_label_root, 'train_segLabel', seq, f'{fid}.png')
+            label = cv2.imread(label_path, cv2.IMREAD_GRAYSCALE)
+            if label is None:
+                raise FileNotFoundError(f'cannot read HO3D segmentation label {label_path}')
+            rec['mask_rle'] = encode_mask(label != 0)
+            counts['masks'] += 1
+        elif split == 'train':
             seg_path = osp.join(root, split, seq, 'seg', f'{fid}.jpg')
             if osp.isfile(seg_path):
                 rec['mask_rle'] = encode_mask(object_mask_from_seg(seg_path, width, height))
@@ -194,6 +254,6 @@ def convert_ho3d(root: str, out_file: str, split: str, version: str = 'v2',
                   logger='current')
     save_annotation_file(out_file, frames, dict(
         dataset='ho3d', version=version, split=split, image_size=[width, height],
-        obj_names=obj_names, mano_pose_offset=[0.0] * 45, counts=counts,
-        source=os.path.abspath(root)))
+        obj_names=obj_names, mano_pose_offset=[0.0] * 45, mano_pose_flat=True, counts=counts,
+        source=os.path.abspath(hfl_json or root)))
     return counts

@@ -1,0 +1,80 @@
+"""HO3D-layout synthetic world for the quick start (generated on first use)."""
+import os
+import os.path as osp
+import shutil
+import tempfile
+
+from mmengine.logging import print_log
+
+from mmhandobj.registry import DATASETS
+
+from .converters.ho3d import HO3D_SPLITS, convert_ho3d
+from .ho3d import HO3DDataset
+
+
+def ensure_synthetic_ho3d(data_root: str, num_frames: int, seed: int, version: str) -> None:
+    """Make sure ``data_root`` holds a converted synthetic HO3D world.
+
+    The world (``make_synthetic_world('ho3d', ...)``) and its annotation files
+    (``annotations/ho3d_<version>_{train,evaluation}.npz``) are built in a temporary sibling
+    folder and moved into place with one ``os.replace``: concurrent callers (DDP ranks) each
+    build their own copy, the first rename wins and the others discard theirs.
+
+    Args:
+        data_root: Target folder.
+        num_frames: Frames of the generated world.
+        seed: Random seed of the world.
+        version: ``'v2'`` or ``'v3'``.
+    """
+    ann_files = [osp.join(data_root, 'annotations', f'ho3d_{version}_{split}.npz')
+                 for split in HO3D_SPLITS]
+    if all(osp.isfile(f) for f in ann_files):
+        return
+    if osp.exists(data_root) and not all(osp.isfile(f) for f in ann_files):
+        raise FileExistsError(f'{data_root} exists but lacks {ann_files}; delete it to let '
+                              'SyntheticHO3DDataset regenerate the synthetic world')
+    from .synthetic import make_synthetic_world
+    parent = osp.dirname(osp.abspath(data_root))
+    os.makedirs(parent, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix=osp.basename(data_root) + '.tmp', dir=parent)
+    try:
+        print_log(f'generating the synthetic HO3D world ({num_frames} frames) in {data_root}',
+                  logger='current')
+        make_synthetic_world('ho3d', tmp, num_frames, seed=seed, version=version)
+        for split in HO3D_SPLITS:
+            convert_ho3d(tmp, osp.join(tmp, 'annotations', f'ho3d_{version}_{split}.npz'),
+                         split, version)
+        os.replace(tmp, data_root)
+    except OSError:
+        if not all(osp.isfile(f) for f in ann_files):
+            raise
+    finally:
+        if osp.exists(tmp):
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+@DATASETS.register_module()
+class SyntheticHO3DDataset(HO3DDataset):
+    """:class:`HO3DDataset` on a generated world in the HO3D layout (quick start).
+
+    On ``full_init`` the world is generated and converted at ``data_root`` when missing (see
+    :func:`ensure_synthetic_ho3d`), then loaded exactly like HO3D. Object models are at
+    ``<data_root>/models``.
+
+    Args:
+        data_root: World folder.
+        num_frames: Frames to generate when the world is missing.
+        seed: Random seed of the world.
+        **kwargs: See :class:`HO3DDataset`.
+    """
+
+    def __init__(self, data_root: str = 'data/synthetic/ho3d', num_frames: int = 256,
+                 seed: int = 0, **kwargs) -> None:
+        self.num_frames = num_frames
+        self.seed = seed
+        super().__init__(data_root=data_root, **kwargs)
+
+    def full_init(self) -> None:
+        if not self._fully_initialized:
+            ensure_synthetic_ho3d(self.data_root, self.num_frames, self.seed, self.version)
+        super().full_init()

@@ -1,0 +1,55 @@
+"""Left-to-right hand canonicalisation."""
+import numpy as np
+from mmcv.transforms import BaseTransform
+
+from mmhandobj.registry import TRANSFORMS
+
+
+@TRANSFORMS.register_module()
+class CanonicalizeHandSide(BaseTransform):
+    """Mirror left-hand frames to right hands and form the flat-hand-mean MANO pose.
+
+    For a left hand (``hand_side == 'left'``) the image is flipped horizontally
+    (``u' = W - 1 - u``) with its 2D annotations, the MANO pose is mirrored by negating the y and
+    z components of all 16 axis-angles, and the intrinsics become those of the mirrored camera
+    (``cx' = W - 1 - cx``, so that the mirrored 3D points ``(-x, y, z)`` project exactly onto the
+    mirrored 2D points; the reference kept K, exact only when ``cx = (W - 1) / 2``). 3D ground
+    truth (``joints3d``, ``root_joint``, ``obj_pose``) stays in the original camera. Then, for
+    every frame, the finger pose becomes flat-hand-mean: ``mano_pose[3:] += mano_pose_offset``
+    (DexYCB: ``hands_mean_right`` added after mirroring, as the reference; HO3D: zeros).
+
+    Required keys: ``hand_side``, ``ori_cam_intr``, ``ori_shape``, ``mano_pose``,
+    ``mano_pose_offset``. Optional keys (mirrored when present): ``img``, ``obj_mask_full``,
+    ``joints2d``, ``obj_kps2d``, ``hand_box_hint``. Added keys: ``flip`` (bool),
+    ``cam_intr`` ((3, 3) float32, intrinsics of the possibly mirrored image). Modified keys:
+    the mirrored ones and ``mano_pose`` ((48,) flat-hand-mean, right hand). Removed keys:
+    ``mano_pose_offset``, ``mano_pose_flat``.
+    """
+
+    def transform(self, results: dict) -> dict:
+        cam = np.asarray(results['ori_cam_intr'], np.float64)
+        pose = np.asarray(results['mano_pose'], np.float32).copy()
+        flip = results['hand_side'] == 'left'
+        if flip:
+            width = results['ori_shape'][1]
+            mirror = np.array([[-1, 0, width - 1], [0, 1, 0], [0, 0, 1]], np.float64)
+            cam = mirror @ cam @ np.diag([-1.0, 1.0, 1.0])
+            for key in ('img', 'obj_mask_full'):
+                if key in results:
+                    results[key] = np.ascontiguousarray(results[key][:, ::-1])
+            for key in ('joints2d', 'obj_kps2d'):
+                if key in results:
+                    pts = np.array(results[key], np.float32)
+                    pts[:, 0] = width - 1 - pts[:, 0]
+                    results[key] = pts
+            if 'hand_box_hint' in results:
+                x1, y1, x2, y2 = results['hand_box_hint']
+                results['hand_box_hint'] = np.array(
+                    [width - 1 - x2, y1, width - 1 - x1, y2], np.float32)
+            pose = pose.reshape(16, 3)
+            pose[:, 1:] *= -1
+            pose = pose.reshape(48)
+        pose[3:] += np.asarray(results.pop('mano_pose_offset'), np.float32)
+        results.pop('mano_pose_flat', None)
+        results.update(flip=flip, cam_intr=cam.astype(np.float32), mano_pose=pose)
+        return results

@@ -1,0 +1,107 @@
+"""Image and object-mask loading."""
+import os.path as osp
+from typing import Optional
+
+import cv2
+import numpy as np
+from mmcv.transforms import BaseTransform
+from mmengine.logging import print_log
+
+from mmhandobj.registry import TRANSFORMS
+
+from ..annotation_file import decode_mask
+
+
+class ImageReadError(IOError):
+    """An image file is missing, corrupt or truncated."""
+
+
+def _check_complete(data: np.ndarray, path: str) -> None:
+    """Reject JPEG/PNG byte strings that stop before their end marker."""
+    if data[:3].tobytes() == b'\xff\xd8\xff':
+        tail = data[-64:].tobytes().rstrip(b'\x00')
+        if not tail.endswith(b'\xff\xd9'):
+            raise ImageReadError(f'truncated JPEG image (no end-of-image marker): {path}')
+    elif data[:8].tobytes() == b'\x89PNG\r\n\x1a\n':
+        if b'IEND' not in data[-32:].tobytes():
+            raise ImageReadError(f'truncated PNG image (no IEND chunk): {path}')
+
+
+def read_image(path: str) -> np.ndarray:
+    """Read an 8-bit colour image as BGR with a clear error for bad files.
+
+    Args:
+        path: Image file.
+
+    Returns:
+        ``(H, W, 3)`` uint8 BGR.
+
+    Raises:
+        ImageReadError: Missing, empty, truncated or undecodable file.
+    """
+    if not osp.isfile(path):
+        raise ImageReadError(f'image file not found: {path}')
+    data = np.fromfile(path, np.uint8)
+    if data.size == 0:
+        raise ImageReadError(f'empty image file: {path}')
+    _check_complete(data, path)
+    img = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    if img is None:
+        raise ImageReadError(f'corrupt image (cannot decode): {path}')
+    return img
+
+
+@TRANSFORMS.register_module()
+class LoadHandObjectImage(BaseTransform):
+    """Load the RGB frame with OpenCV.
+
+    Required keys: ``img_path``, ``ori_shape``. Added keys: ``img`` ((H, W, 3) uint8 BGR),
+    ``img_shape``.
+
+    Args:
+        on_error: ``'raise'`` (default) raises :class:`ImageReadError` naming the file;
+            ``'skip'`` returns ``None`` so that mmengine's ``BaseDataset`` draws another index
+            in training; every skip is logged with the running count of this process.
+    """
+
+    def __init__(self, on_error: str = 'raise') -> None:
+        if on_error not in ('raise', 'skip'):
+            raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
+        self.on_error = on_error
+        self.num_skipped = 0
+
+    def transform(self, results: dict) -> Optional[dict]:
+        try:
+            img = read_image(results['img_path'])
+            expected = tuple(results['ori_shape'])
+            if img.shape[:2] != expected:
+                raise ImageReadError(f'{results["img_path"]}: image is {img.shape[1]}x'
+                                     f'{img.shape[0]}, annotations expect '
+                                     f'{expected[1]}x{expected[0]}')
+        except ImageReadError as err:
+            if self.on_error == 'raise':
+                raise
+            self.num_skipped += 1
+            print_log(f'skipped unreadable image ({self.num_skipped} so far in this '
+                      f'process): {err}', logger='current', level=30)
+            return None
+        results['img'] = img
+        results['img_shape'] = img.shape[:2]
+        return results
+
+    def __repr__(self) -> str:
+        return f'{type(self).__name__}(on_error={self.on_error!r})'
+
+
+@TRANSFORMS.register_module()
+class LoadObjectMask(BaseTransform):
+    """Decode the object mask of the frame (all zeros when the frame has none).
+
+    Required keys: ``obj_mask_rle``, ``ori_shape``. Added keys: ``obj_mask_full``
+    ((H, W) uint8, 1 = object). Removed keys: ``obj_mask_rle``.
+    """
+
+    def transform(self, results: dict) -> dict:
+        height, width = results['ori_shape']
+        results['obj_mask_full'] = decode_mask(results.pop('obj_mask_rle'), height, width)
+        return results
