@@ -1,4 +1,5 @@
 from .rng_state_hook import RNGStateHook
+from .validate_before_train_hook import ValidateBeforeTrainHook
 from .visualization_hook import HandObjectVisualizationHook
 
-__all__ = ['HandObjectVisualizationHook', 'RNGStateHook']
+__all__ = ['RNGStateHook', 'ValidateBeforeTrainHook', 'HandObjectVisualizationHook']
