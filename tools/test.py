@@ -7,13 +7,12 @@ Examples:
     bash tools/dist_test.sh CONFIG CKPT 4
 """
 import argparse
-import os
 import os.path as osp
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.runner import Runner
 
-from mmhandobj.utils import setup_distributed
+from mmhandobj.utils import add_common_tool_args, load_tool_config, setup_distributed
 
 
 def parse_args() -> argparse.Namespace:
@@ -21,30 +20,16 @@ def parse_args() -> argparse.Namespace:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
-    parser.add_argument('--work-dir', help='where logs and metric outputs go '
-                        '(default: work_dirs/<config name>)')
     parser.add_argument('--out', help='dump every prediction to this .pkl file')
     parser.add_argument('--show-dir', help='save visualisations of the predictions in '
                         '<work_dir>/<timestamp>/<show_dir>')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config keys, e.g. test_dataloader.batch_size=8')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    add_common_tool_args(parser)
+    return parser.parse_args()
 
 
 def build_config(args: argparse.Namespace) -> Config:
     """Load the config and apply the command-line options to it."""
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('work_dirs', osp.splitext(osp.basename(args.config))[0])
+    cfg = load_tool_config(args)
     if not osp.isfile(args.checkpoint):
         raise SystemExit(f'checkpoint {args.checkpoint} does not exist')
     cfg.load_from = args.checkpoint

@@ -1,7 +1,7 @@
 """Synthetic hand-object world written in the real HO3D and DexYCB on-disk layouts."""
 from .dexycb_writer import DexYCBWriter
 from .ho3d_writer import HO3D_DEPTH_SCALE, HO3DWriter, encode_depth, sequence_object
-from .objects import HO3D_OBJECTS, YCB_CLASSES, YCB_NAME_TO_ID, ObjectModel, build_object
+from .objects import HO3D_OBJECTS, ObjectModel, build_object
 from .rasterizer import Raster, rasterize
 from .renderer import Frame, Mesh, render
 from .world import COMPLETE_MARKER, is_complete_world, make_synthetic_world
@@ -9,6 +9,6 @@ from .world import COMPLETE_MARKER, is_complete_world, make_synthetic_world
 __all__ = [
     'make_synthetic_world', 'is_complete_world', 'COMPLETE_MARKER', 'HO3DWriter',
     'DexYCBWriter', 'HO3D_DEPTH_SCALE', 'encode_depth', 'sequence_object', 'HO3D_OBJECTS',
-    'YCB_CLASSES', 'YCB_NAME_TO_ID', 'ObjectModel', 'build_object', 'Raster', 'rasterize',
+    'ObjectModel', 'build_object', 'Raster', 'rasterize',
     'Frame', 'Mesh', 'render'
 ]

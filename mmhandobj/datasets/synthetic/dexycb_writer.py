@@ -28,8 +28,9 @@ import cv2
 import numpy as np
 from scipy.spatial.transform import Rotation
 
+from ..object_models import YCB_CLASSES
 from .hands import StandinHands
-from .objects import YCB_CLASSES, ObjectModel, build_object, write_object_model
+from .objects import ObjectModel, build_object, write_object_model
 from .parallel import map_tasks
 from .rasterizer import project
 from .renderer import Mesh, random_background, render, sample_lighting, skin_albedo

@@ -25,10 +25,10 @@ from scipy.spatial.transform import Rotation
 
 from mmhandobj.structures.joint_orders import convert_joint_order
 
+from ..object_models import YCB_CLASS_IDS
 from .hands import StandinHands
 from .objects import (
     HO3D_OBJECTS,
-    YCB_NAME_TO_ID,
     ObjectModel,
     build_object,
     sample_surface,
@@ -262,7 +262,7 @@ class HO3DWriter:
                 corners_rest = obj.corners()
                 meta = {
                     'objRot': obj_rot[k], 'objTrans': obj_trans[k], 'objName': obj.name,
-                    'objLabel': YCB_NAME_TO_ID[obj.name],
+                    'objLabel': YCB_CLASS_IDS[obj.name],
                     'objCorners3DRest': corners_rest.astype(self.dtype),
                     'objCorners3D': (corners_rest @ rot.T + obj_trans[k]).astype(self.dtype),
                     'camMat': K.astype(self.dtype)}

@@ -19,17 +19,7 @@ from typing import Dict, List, Tuple
 import cv2
 import numpy as np
 
-#: DexYCB ``_YCB_CLASSES``: class id -> YCB model folder name.
-YCB_CLASSES: Dict[int, str] = {
-    1: '002_master_chef_can', 2: '003_cracker_box', 3: '004_sugar_box',
-    4: '005_tomato_soup_can', 5: '006_mustard_bottle', 6: '007_tuna_fish_can',
-    7: '008_pudding_box', 8: '009_gelatin_box', 9: '010_potted_meat_can', 10: '011_banana',
-    11: '019_pitcher_base', 12: '021_bleach_cleanser', 13: '024_bowl', 14: '025_mug',
-    15: '035_power_drill', 16: '036_wood_block', 17: '037_scissors', 18: '040_large_marker',
-    19: '051_large_clamp', 20: '052_extra_large_clamp', 21: '061_foam_brick',
-}
-#: YCB model folder name -> DexYCB class id.
-YCB_NAME_TO_ID: Dict[str, int] = {name: idx for idx, name in YCB_CLASSES.items()}
+from ..object_models import YCB_CLASS_IDS
 
 #: The 10 objects of HO3D.
 HO3D_OBJECTS: Tuple[str, ...] = (
@@ -243,7 +233,7 @@ def build_object(name: str) -> ObjectModel:
     if name not in _SHAPES:
         raise KeyError(f'unknown YCB object {name!r}; expected one of {sorted(_SHAPES)}')
     kind, size = _SHAPES[name]
-    class_id = YCB_NAME_TO_ID[name]
+    class_id = YCB_CLASS_IDS[name]
     builders = {'box': _box_mesh, 'cylinder': _cylinder_mesh, 'ellipsoid': _ellipsoid_mesh}
     vertices, faces = builders[kind](size)
     half = np.abs(vertices).max(axis=0)
