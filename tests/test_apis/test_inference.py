@@ -105,7 +105,8 @@ def test_single_image_crop_and_contract(model, frames):
     height, width = cv2.imread(img).shape[:2]
     assert meta['img_path'] == img and meta['ori_shape'] == (height, width)
     assert meta['flip'] is False and meta['obj_name'] == obj_name
-    affine, hand_roi, obj_roi = expected_crop(hand_box, obj_box, (height, width))
+    affine, hand_roi, obj_roi = expected_crop(hand_box, obj_box, (height, width),
+                                                 out=model.cfg.input_size)
     np.testing.assert_allclose(meta['crop_affine'], affine, rtol=1e-5, atol=1e-3)
     np.testing.assert_allclose(sample.gt_instances.hand_bboxes[0].numpy(), hand_roi, atol=1e-3)
     np.testing.assert_allclose(sample.gt_instances.obj_bboxes[0].numpy(), obj_roi, atol=1e-3)
@@ -129,7 +130,8 @@ def test_batch_left_hand_and_root(model, frames):
     width = cv2.imread(img1).shape[1]
     mirror = np.array([width - 1 - hand1[2], hand1[1], width - 1 - hand1[0], hand1[3]])
     mirror_obj = np.array([width - 1 - obj1[2], obj1[1], width - 1 - obj1[0], obj1[3]])
-    affine, hand_roi, _ = expected_crop(mirror, mirror_obj, (cv2.imread(img1).shape[:2]))
+    affine, hand_roi, _ = expected_crop(mirror, mirror_obj, (cv2.imread(img1).shape[:2]),
+                                      out=model.cfg.input_size)
     np.testing.assert_allclose(samples[1].metainfo['crop_affine'], affine, rtol=1e-5, atol=1e-3)
     np.testing.assert_allclose(samples[1].gt_instances.hand_bboxes[0].numpy(), hand_roi,
                                atol=1e-3)

@@ -1,5 +1,7 @@
 import os
 import os.path as osp
+import subprocess
+import sys
 
 from mmengine.registry import init_default_scope
 
@@ -28,20 +30,15 @@ def test_generates_once_then_loads(tmp_path):
     assert osp.getmtime(osp.join(root, 'annotations', 'ho3d_v2_train.npz')) == stamp
 
 
-def _ensure(root):
-    from mmhandobj.datasets.synthetic_ho3d import ensure_synthetic_ho3d
-    ensure_synthetic_ho3d(root, 8, 5, 'v2')
-
-
 def test_concurrent_ranks_generate_one_world(tmp_path):
-    import multiprocessing
+    """Two processes (as two DDP ranks) start on a missing world at the same time."""
     root = str(tmp_path / 'ho3d')
-    ctx = multiprocessing.get_context('fork')
-    procs = [ctx.Process(target=_ensure, args=(root, )) for _ in range(2)]
-    for proc in procs:
-        proc.start()
-    for proc in procs:
-        proc.join(120)
-    assert [proc.exitcode for proc in procs] == [0, 0]
+    code = ('import sys; from mmhandobj.datasets.synthetic_ho3d import ensure_synthetic_ho3d; '
+            'ensure_synthetic_ho3d(sys.argv[1], 8, 5, "v2")')
+    env = dict(os.environ, OMP_NUM_THREADS='1')
+    procs = [subprocess.Popen([sys.executable, '-c', code, root], env=env,
+                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    errors = [proc.communicate(timeout=600)[1] for proc in procs]
+    assert [proc.returncode for proc in procs] == [0, 0], errors
     assert os.listdir(tmp_path) == ['ho3d'] and is_complete_world(root)
     assert len(SyntheticHO3DDataset(data_root=root, num_frames=8, seed=5)) == 6
