@@ -49,6 +49,26 @@ def test_read_image_good_and_bad(images, tmp_path):
         read_image(missing)
 
 
+def test_png_decoding_matches_opencv_for_all_channel_layouts(tmp_path):
+    rng = np.random.default_rng(1)
+    gray = rng.integers(0, 256, (30, 40), dtype=np.uint8)
+    bgra = rng.integers(0, 256, (30, 40, 4), dtype=np.uint8)
+    for name, pixels in (('gray', gray), ('bgra', bgra)):
+        path = str(tmp_path / f'{name}.png')
+        cv2.imwrite(path, pixels)
+        np.testing.assert_array_equal(read_image(path), cv2.imread(path, cv2.IMREAD_COLOR))
+    # a PNG whose data chunk is damaged (but which still ends with IEND) names the file
+    good = str(tmp_path / 'gray.png')
+    data = bytearray(open(good, 'rb').read())
+    idat = data.index(b'IDAT') + 8
+    data[idat:idat + 16] = b'\x00' * 16
+    damaged = str(tmp_path / 'damaged.png')
+    with open(damaged, 'wb') as f:
+        f.write(bytes(data))
+    with pytest.raises(ImageReadError, match='damaged.png'):
+        read_image(damaged)
+
+
 def test_load_transform_raise_or_skip(images):
     results = dict(img_path=images['truncated_jpg'], ori_shape=(48, 64))
     with pytest.raises(ImageReadError):
