@@ -1,4 +1,3 @@
-import copy
 import importlib.util
 from pathlib import Path
 
@@ -24,20 +23,6 @@ def _load_tool():
 conv = _load_tool()
 
 
-def _model_cfg(tiny: bool) -> dict:
-    cfg = copy.deepcopy(Config.fromfile(str(ROOT / 'configs/_base_/models/hfl_r50.py')).model)
-    cfg.pop('data_preprocessor')
-    cfg['hand_head']['mano_cfg'] = dict(standin_seed=0)
-    if tiny:
-        cfg['backbone']['depth'] = 18
-        cfg['neck'].update(in_channels=[64, 128, 256, 512], out_channels=32)
-        cfg['obj_to_hand_fusion']['in_channels'] = 32
-        cfg['hand_to_obj_fusion']['in_channels'] = 32
-        cfg['hand_head'].update(in_channels=32, mano_hidden=[64, 32])
-        cfg['obj_head']['in_channels'] = 32
-    return cfg
-
-
 def _authors_shapes():
     shapes = {}
     for line in AUTHORS_KEYS_FILE.read_text().splitlines():
@@ -47,9 +32,9 @@ def _authors_shapes():
     return shapes
 
 
-def _randomised(seed: int):
+def _randomised(cfg: dict, seed: int):
     torch.manual_seed(seed)
-    model = MODELS.build(_model_cfg(tiny=True))
+    model = MODELS.build(cfg)
     model.init_weights()
     with torch.no_grad():
         for name, tensor in model.state_dict().items():
@@ -61,16 +46,16 @@ def _randomised(seed: int):
     return model.eval()
 
 
-def test_r50_authors_layout_has_exactly_the_reference_keys_and_shapes():
-    model = MODELS.build(_model_cfg(tiny=False))
+def test_r50_authors_layout_has_exactly_the_reference_keys_and_shapes(hfl_model_cfg):
+    model = MODELS.build(hfl_model_cfg(tiny=False))
     ours = conv.convert_to_hflnet_state_dict(model.state_dict(), prefix='')
     reference = {k: v for k, v in _authors_shapes().items()
                  if not k.startswith('mano_branch.mano_layer.')}
     assert {k: tuple(v.shape) for k, v in ours.items()} == reference
 
 
-def test_round_trip_through_authors_checkpoint(tmp_path):
-    source = _randomised(0)
+def test_round_trip_through_authors_checkpoint(tmp_path, hfl_model_cfg):
+    source = _randomised(hfl_model_cfg(tiny=True), 0)
     authors = conv.convert_to_hflnet_state_dict(source.state_dict())
     for key, shape in _authors_shapes().items():  # MANO data the authors' file carries
         if key.startswith('mano_branch.mano_layer.'):
@@ -79,10 +64,10 @@ def test_round_trip_through_authors_checkpoint(tmp_path):
     dst = tmp_path / 'hfl_converted.pth'
     torch.save(dict(epoch=69, network='honet_transformer', state_dict=authors), src)
     config = tmp_path / 'tiny.py'
-    Config(dict(model=_model_cfg(tiny=True))).dump(str(config))
+    Config(dict(model=hfl_model_cfg(tiny=True))).dump(str(config))
     conv.main([str(src), str(dst), '--config', str(config)])
 
-    target = _randomised(1)
+    target = _randomised(hfl_model_cfg(tiny=True), 1)
     load_checkpoint(target, str(dst), map_location='cpu', strict=True)
     saved = torch.load(dst, map_location='cpu', weights_only=True)
     assert saved['meta']['epoch'] == 69

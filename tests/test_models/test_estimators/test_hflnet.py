@@ -1,10 +1,8 @@
-import copy
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from mmengine.config import Config
 from mmengine.structures import InstanceData
 
 from mmhandobj.models.estimators import HFLNet, crop_to_image, normalise_to_box
@@ -17,24 +15,10 @@ HAND_LOSSES = ('loss_mano_verts', 'loss_mano_joints', 'loss_mano_pose', 'loss_ma
 OBJ_LOSSES = ('loss_obj_reg', 'loss_obj_conf')
 
 
-def model_cfg(tiny: bool = True) -> dict:
-    cfg = copy.deepcopy(Config.fromfile(str(CONFIG)).model)
-    cfg.pop('data_preprocessor')
-    cfg['hand_head']['mano_cfg'] = dict(standin_seed=0)
-    if tiny:
-        cfg['backbone']['depth'] = 18
-        cfg['neck'].update(in_channels=[64, 128, 256, 512], out_channels=32)
-        cfg['obj_to_hand_fusion']['in_channels'] = 32
-        cfg['hand_to_obj_fusion']['in_channels'] = 32
-        cfg['hand_head'].update(in_channels=32, mano_hidden=[64, 32])
-        cfg['obj_head']['in_channels'] = 32
-    return cfg
-
-
 @pytest.fixture(scope='module')
-def model():
+def model(hfl_model_cfg):
     torch.manual_seed(0)
-    net = MODELS.build(model_cfg())
+    net = MODELS.build(hfl_model_cfg())
     net.init_weights()
     return net
 
@@ -65,8 +49,8 @@ def make_samples(flips=(False, True)):
     return samples
 
 
-def test_r50_trainable_parameters_equal_reference():
-    net = MODELS.build(model_cfg(tiny=False))
+def test_r50_trainable_parameters_equal_reference(hfl_model_cfg):
+    net = MODELS.build(hfl_model_cfg(tiny=False))
     assert sum(p.numel() for p in net.parameters() if p.requires_grad) == 46080659
 
 
