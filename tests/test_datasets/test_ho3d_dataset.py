@@ -107,3 +107,28 @@ def test_bad_arguments_are_named(ho3d_root, tmp_path):
     shutil.rmtree(models / '006_mustard_bottle')
     with pytest.raises(KeyError, match="unknown object name '006_mustard_bottle'"):
         HO3DDataset(data_root=ho3d_root, split='train', obj_model_root=str(models))
+
+
+def test_v3_layout_converts_and_loads(tmp_path):
+    """HO3D v3: JPEG frames, float64 metas with the v3-only keys."""
+    from mmhandobj.datasets.converters import convert_ho3d
+    from mmhandobj.datasets.synthetic import make_synthetic_world
+    from mmhandobj.datasets.transforms import read_image
+
+    root = str(tmp_path / 'ho3d_v3')
+    make_synthetic_world('ho3d', root, 8, seed=1, version='v3')
+    for split in ('train', 'evaluation'):
+        convert_ho3d(root, osp.join(root, 'annotations', f'ho3d_v3_{split}.npz'), split, 'v3')
+    train = HO3DDataset(data_root=root, version='v3', split='train')
+    evaluation = HO3DDataset(data_root=root, version='v3', split='evaluation', test_mode=True)
+    assert len(train) == len(_lines(root, 'train'))
+    assert len(evaluation) == len(_lines(root, 'evaluation'))
+    info = train.get_data_info(0)
+    assert info['img_path'].endswith('.jpg')
+    meta = _meta(root, 'train', info['frame_key'])
+    assert np.asarray(meta['handPose']).dtype == np.float64 and 'handVertContact' in meta
+    joints_cv = (np.asarray(meta['handJoints3D'], np.float64) @ GL)[MANO_TO_SIMPLE]
+    np.testing.assert_allclose(info['joints3d'], joints_cv, atol=1e-6)
+    assert read_image(info['img_path']).shape == (480, 640, 3)
+    wrist = np.asarray(_meta(root, 'evaluation', _lines(root, 'evaluation')[0])['handJoints3D'])
+    np.testing.assert_allclose(evaluation.get_data_info(0)['root_joint'], wrist @ GL, atol=1e-6)
