@@ -143,3 +143,19 @@ def test_dist_train_runs_two_cpu_processes(full_run):
     # 24 training frames / (2 processes x batch 4) = 3 iterations per epoch and process
     assert re.search(r'Epoch\(train\) \[1\]\[3/3\]', log)
     assert 'DistributedDataParallel' in log or 'MMDistributedDataParallel' in log
+
+
+def test_dist_test_collects_metrics_across_processes(full_run):
+    cwd, _ = full_run
+    ckpt = str(cwd / 'work_dirs' / 'full' / 'epoch_6.pth')
+    options = ['--cfg-options', *TINY, 'test_dataloader.num_workers=0',
+               'test_dataloader.persistent_workers=False', 'test_dataloader.dataset.num_frames=40']
+    single = _run([sys.executable, str(ROOT / 'tools' / 'test.py'), CONFIG, ckpt, '--work-dir',
+                   'work_dirs/test_single', *options], cwd)
+    ddp = _run(['bash', str(ROOT / 'tools' / 'dist_test.sh'), CONFIG, ckpt, '2', '--work-dir',
+                'work_dirs/test_ddp', *options], cwd)
+    pattern = re.compile(r'Epoch\(test\).*ho3d/xyz_procrustes_al_mean3d: ([0-9.]+).*'
+                         r'obj/ADD-S_mm: ([0-9.]+)')
+    assert 'Distributed training: True' in ddp
+    # 8 frames split over 2 ranks give the same scores as one process
+    assert pattern.search(ddp).groups() == pattern.search(single).groups()
