@@ -5,15 +5,6 @@ import pytest
 from mmhandobj.datasets.synthetic.world import make_synthetic_world
 
 CONFIG = str(Path(__file__).parents[2] / 'configs' / 'hfl' / 'hfl_r18_synthetic.py')
-#: Shrinks the quick-start model to 32 channels so that the tests stay fast.
-TINY_OPTIONS = {
-    'model.neck.out_channels': 32,
-    'model.obj_to_hand_fusion.in_channels': 32,
-    'model.hand_to_obj_fusion.in_channels': 32,
-    'model.hand_head.in_channels': 32,
-    'model.hand_head.mano_hidden': [64, 32],
-    'model.obj_head.in_channels': 32,
-}
 
 
 @pytest.fixture(scope='session')
@@ -31,6 +22,6 @@ def quickstart_config() -> str:
 
 
 @pytest.fixture(scope='session')
-def tiny_options(synthetic_world) -> dict:
+def tiny_options(synthetic_world, tiny_model_options) -> dict:
     """``cfg_options`` for :data:`CONFIG`: tiny model, test dataset root = the tiny world."""
-    return {**TINY_OPTIONS, 'test_dataloader.dataset.data_root': synthetic_world}
+    return {**tiny_model_options, 'test_dataloader.dataset.data_root': synthetic_world}

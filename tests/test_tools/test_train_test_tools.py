@@ -18,13 +18,8 @@ import pytest
 
 ROOT = Path(__file__).parents[2]
 CONFIG = str(ROOT / 'configs' / 'hfl' / 'hfl_r18_synthetic.py')
-TINY = [
-    'model.neck.out_channels=32',
-    'model.obj_to_hand_fusion.in_channels=32',
-    'model.hand_to_obj_fusion.in_channels=32',
-    'model.hand_head.in_channels=32',
-    'model.hand_head.mano_hidden=[64,32]',
-    'model.obj_head.in_channels=32',
+#: Small, deterministic data settings; the tiny model options come from ``tests/conftest.py``.
+DATA_OPTIONS = [
     'train_dataloader.batch_size=4',
     'train_dataloader.num_workers=0',
     'train_dataloader.persistent_workers=False',
@@ -49,9 +44,16 @@ def _run(args: List[str], cwd: Path, timeout: int = 600) -> str:
     return output
 
 
-def _train(cwd: Path, work_dir: str, *extra: str, epochs: int = 6) -> str:
+@pytest.fixture(scope='module')
+def tiny(tiny_model_options) -> List[str]:
+    """``--cfg-options`` values: tiny model + :data:`DATA_OPTIONS`."""
+    model = [f"{key}={str(value).replace(' ', '')}" for key, value in tiny_model_options.items()]
+    return model + DATA_OPTIONS
+
+
+def _train(cwd: Path, tiny: List[str], work_dir: str, *extra: str, epochs: int = 6) -> str:
     return _run([sys.executable, str(ROOT / 'tools' / 'train.py'), CONFIG, '--work-dir',
-                 work_dir, *extra, '--cfg-options', *TINY, f'train_cfg.max_epochs={epochs}'],
+                 work_dir, *extra, '--cfg-options', *tiny, f'train_cfg.max_epochs={epochs}'],
                 cwd)
 
 
@@ -61,10 +63,10 @@ def _losses(log: str, epoch: int) -> Dict[int, str]:
 
 
 @pytest.fixture(scope='module')
-def full_run(tmp_path_factory):
+def full_run(tmp_path_factory, tiny):
     """An uninterrupted 6-epoch run (world generated on first use, in the run's cwd)."""
     cwd = tmp_path_factory.mktemp('quickstart')
-    log = _train(cwd, 'work_dirs/full')
+    log = _train(cwd, tiny, 'work_dirs/full')
     return cwd, log
 
 
@@ -80,10 +82,10 @@ def test_train_checkpoints_every_5_epochs_and_validates(full_run):
     assert len(_losses(log, 6)) == 6
 
 
-def test_resume_from_checkpoint_reproduces_losses(full_run):
+def test_resume_from_checkpoint_reproduces_losses(full_run, tiny):
     cwd, full_log = full_run
     ckpt = str(cwd / 'work_dirs' / 'full' / 'epoch_5.pth')
-    log = _train(cwd, 'work_dirs/resumed', '--resume', ckpt)
+    log = _train(cwd, tiny, 'work_dirs/resumed', '--resume', ckpt)
     assert 'resumed epoch: 5' in log
     assert _losses(log, 5) == {}
     expected, resumed = _losses(full_log, 6), _losses(log, 6)
@@ -91,24 +93,24 @@ def test_resume_from_checkpoint_reproduces_losses(full_run):
     assert resumed == expected
 
 
-def test_auto_resume_picks_latest_checkpoint(full_run):
+def test_auto_resume_picks_latest_checkpoint(full_run, tiny):
     cwd, full_log = full_run
     work_dir = cwd / 'work_dirs' / 'auto'
     work_dir.mkdir(parents=True)
     shutil.copy(cwd / 'work_dirs' / 'full' / 'epoch_5.pth', work_dir / 'epoch_5.pth')
     (work_dir / 'last_checkpoint').write_text(str(work_dir / 'epoch_5.pth'))
-    log = _train(cwd, 'work_dirs/auto', '--resume')
+    log = _train(cwd, tiny, 'work_dirs/auto', '--resume')
     assert 'resumed epoch: 5' in log
     assert _losses(log, 6) == _losses(full_log, 6)
 
 
-def test_test_tool_dumps_predictions_and_pictures(full_run):
+def test_test_tool_dumps_predictions_and_pictures(full_run, tiny):
     cwd, _ = full_run
     ckpt = str(cwd / 'work_dirs' / 'full' / 'epoch_6.pth')
     out = cwd / 'preds.pkl'
     log = _run([sys.executable, str(ROOT / 'tools' / 'test.py'), CONFIG, ckpt, '--work-dir',
                 'work_dirs/test', '--out', str(out), '--show-dir', 'vis', '--cfg-options',
-                *TINY, 'test_dataloader.num_workers=0',
+                *tiny, 'test_dataloader.num_workers=0',
                 'test_dataloader.persistent_workers=False',
                 'test_dataloader.dataset.num_frames=40'], cwd)
     # the synthetic evaluation split (8 frames of SM1), scored against its released-GT files
@@ -134,10 +136,10 @@ def test_test_tool_rejects_missing_checkpoint(tmp_path):
     assert 'missing.pth does not exist' in proc.stderr
 
 
-def test_dist_train_runs_two_cpu_processes(full_run):
+def test_dist_train_runs_two_cpu_processes(full_run, tiny):
     cwd, _ = full_run
     log = _run(['bash', str(ROOT / 'tools' / 'dist_train.sh'), CONFIG, '2', '--work-dir',
-                'work_dirs/ddp', '--cfg-options', *TINY, 'train_cfg.max_epochs=1',
+                'work_dirs/ddp', '--cfg-options', *tiny, 'train_cfg.max_epochs=1',
                 'custom_hooks=[]'], cwd)
     assert 'Distributed training: True' in log
     # 24 training frames / (2 processes x batch 4) = 3 iterations per epoch and process
@@ -145,10 +147,10 @@ def test_dist_train_runs_two_cpu_processes(full_run):
     assert 'DistributedDataParallel' in log or 'MMDistributedDataParallel' in log
 
 
-def test_dist_test_collects_metrics_across_processes(full_run):
+def test_dist_test_collects_metrics_across_processes(full_run, tiny):
     cwd, _ = full_run
     ckpt = str(cwd / 'work_dirs' / 'full' / 'epoch_6.pth')
-    options = ['--cfg-options', *TINY, 'test_dataloader.num_workers=0',
+    options = ['--cfg-options', *tiny, 'test_dataloader.num_workers=0',
                'test_dataloader.persistent_workers=False', 'test_dataloader.dataset.num_frames=40']
     single = _run([sys.executable, str(ROOT / 'tools' / 'test.py'), CONFIG, ckpt, '--work-dir',
                    'work_dirs/test_single', *options], cwd)
