@@ -6,6 +6,8 @@ import numpy as np
 from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 
+from mmhandobj.structures import pinhole_project
+
 from .annotation_file import load_annotation_file
 from .object_models import YCB_CLASS_IDS, ObjectModelBank
 
@@ -145,10 +147,10 @@ class HandObjectBaseDataset(BaseDataset):
             pose = col['obj_pose'][i].copy()
             kps3d = self.objects.keypoints3d(name)
             cam_pts = kps3d @ pose[:, :3].T + pose[:, 3]
-            uvw = cam_pts @ cam_intr.T
             info.update(
                 obj_name=name, obj_cls=YCB_CLASS_IDS.get(name, 0), obj_pose=pose,
-                obj_kps3d=kps3d.copy(), obj_kps2d=(uvw[:, :2] / uvw[:, 2:]).astype(np.float32),
+                obj_kps3d=kps3d.copy(),
+                obj_kps2d=pinhole_project(cam_pts, cam_intr).astype(np.float32),
                 obj_diameter=self.objects.diameter(name))
         start, end = col['mask_offsets'][i], col['mask_offsets'][i + 1]
         info['obj_mask_rle'] = col['mask_rle'][start:end].tobytes()

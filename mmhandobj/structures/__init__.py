@@ -1,3 +1,4 @@
+from .camera import pinhole_project
 from .hand_object_data_sample import HandObjectDataSample
 from .joint_orders import (
                            FINGERTIP_VERTS,
@@ -10,6 +11,7 @@ from .joint_orders import (
 from .object_keypoints import BBOX21_NAMES, bbox21_from_points, object_diameter
 
 __all__ = [
+    'pinhole_project',
     'BBOX21_NAMES', 'bbox21_from_points', 'object_diameter',
     'HandObjectDataSample', 'FINGERTIP_VERTS', 'JOINT_ORDERS', 'MANO_TO_SIMPLE', 'SIMPLE_PARENTS',
     'SIMPLE_TO_MANO', 'convert_joint_order'

@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 from mmengine.logging import print_log
 
-from mmhandobj.structures import MANO_TO_SIMPLE
+from mmhandobj.structures import MANO_TO_SIMPLE, pinhole_project
 
 from ..annotation_file import empty_frame, encode_mask, save_annotation_file
 
@@ -127,9 +127,8 @@ def _hfl_hand(entry: Dict[str, Any], where: str) -> Dict[str, np.ndarray]:
         raise ValueError(f'{where}: mano_params has {params.size} values, expected 58')
     pose = params[:48].copy()
     pose[:3] = _rotvec_to_cv(pose[:3])
-    uvw = joints @ cam.T
     return dict(cam_intr=cam, has_hand=True, joints3d=joints, root_joint=joints[0],
-                joints2d=uvw[:, :2] / uvw[:, 2:], mano_pose=pose, mano_shape=params[48:])
+                joints2d=pinhole_project(joints, cam), mano_pose=pose, mano_shape=params[48:])
 
 
 def read_hfl_json(json_file: str) -> Dict[Tuple[str, str], Dict[str, Any]]:
@@ -212,13 +211,12 @@ def convert_ho3d(root: str, out_file: str, split: str, version: str = 'v2',
         else:
             joints_cv = (_field(meta, 'handJoints3D', meta_path, 63).reshape(21, 3)
                          @ GL_TO_CV)[MANO_TO_SIMPLE]
-            uvw = joints_cv @ cam.T
-            if (uvw[:, 2] <= 0).any():
+            if (joints_cv[:, 2] <= 0).any():
                 raise ValueError(f'{meta_path}: handJoints3D behind the camera')
             pose = _field(meta, 'handPose', meta_path, 48).copy()
             pose[:3] = _rotvec_to_cv(pose[:3])
             rec.update(has_hand=True, joints3d=joints_cv, root_joint=joints_cv[0],
-                       joints2d=uvw[:, :2] / uvw[:, 2:], mano_pose=pose,
+                       joints2d=pinhole_project(joints_cv, cam), mano_pose=pose,
                        mano_shape=_field(meta, 'handBeta', meta_path, 10))
         name = meta['objName']
         if not isinstance(name, str) or not name:

@@ -28,11 +28,12 @@ import cv2
 import numpy as np
 from scipy.spatial.transform import Rotation
 
+from mmhandobj.structures import pinhole_project
+
 from ..object_models import YCB_CLASSES
 from .hands import StandinHands
 from .objects import ObjectModel, build_object, write_object_model
 from .parallel import map_tasks
-from .rasterizer import project
 from .renderer import Mesh, random_background, render, sample_lighting, skin_albedo
 from .scene import Camera, make_rig, sample_frames, sample_intrinsics
 
@@ -294,7 +295,7 @@ class DexYCBWriter:
                 else:
                     j3d = joint_3d[f, c]
                     labels = {'pose_m': pose_m[f, c][None], 'joint_3d': j3d[None],
-                              'joint_2d': project(j3d.astype(np.float64), K)
+                              'joint_2d': pinhole_project(j3d.astype(np.float64), K)
                               .astype(np.float32)[None]}
                 self._write_frame(os.path.join(self.root, seq_dir, serial), f, frame,
                                   pose_y[f, c], labels)

@@ -23,7 +23,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 from scipy.spatial.transform import Rotation
 
-from mmhandobj.structures.joint_orders import convert_joint_order
+from mmhandobj.structures import convert_joint_order, pinhole_project
 
 from ..object_models import YCB_CLASS_IDS
 from .hands import StandinHands
@@ -35,7 +35,6 @@ from .objects import (
     write_object_model,
 )
 from .parallel import map_tasks
-from .rasterizer import project
 from .renderer import Mesh, random_background, render, sample_lighting, skin_albedo
 from .scene import IMAGE_SIZE, Camera, sample_frames, sample_intrinsics
 
@@ -272,7 +271,7 @@ class HO3DWriter:
                     if self.version == 'v3':
                         meta.update(self._v3_keys(obj, verts_gl[k], rot, obj_trans[k]))
                 else:
-                    uv = project(verts_gl[k] @ CV_TO_GL, K)
+                    uv = pinhole_project(verts_gl[k] @ CV_TO_GL, K)
                     box = np.concatenate([uv.min(0), uv.max(0)])
                     box = np.clip(box, 0, [IMAGE_SIZE[1] - 1, IMAGE_SIZE[0] - 1] * 2)
                     meta.update(handJoints3D=joints_gl[k, 0].astype(self.dtype),

@@ -10,6 +10,8 @@ from typing import Tuple
 
 import numpy as np
 
+from mmhandobj.structures import pinhole_project
+
 # Candidates handled per vectorised batch (bounds the memory of one step).
 _MAX_CANDIDATES = 1 << 21
 
@@ -25,20 +27,6 @@ class Raster:
 
     face_index: np.ndarray
     depth: np.ndarray
-
-
-def project(points: np.ndarray, K: np.ndarray) -> np.ndarray:
-    """Pinhole projection of OpenCV camera points.
-
-    Args:
-        points: ``(N, 3)`` points, OpenCV camera, metres, z > 0.
-        K: ``(3, 3)`` intrinsics.
-
-    Returns:
-        ``(N, 2)`` pixel coordinates.
-    """
-    uvw = points @ K.T
-    return uvw[:, :2] / uvw[:, 2:3]
 
 
 def rasterize(vertices: np.ndarray, faces: np.ndarray, K: np.ndarray,
@@ -67,7 +55,7 @@ def rasterize(vertices: np.ndarray, faces: np.ndarray, K: np.ndarray,
         return Raster(face_index.reshape(height, width), depth.reshape(height, width))
     uv = np.zeros((len(vertices), 2))
     front = vertices[:, 2] > near
-    uv[front] = project(vertices[front], K)
+    uv[front] = pinhole_project(vertices[front], K)
     tri_uv = uv[faces]
     tri_z = vertices[faces, 2]
     x0 = np.maximum(np.ceil(tri_uv[:, :, 0].min(1)), 0).astype(np.int64)

@@ -17,8 +17,9 @@ import cv2
 import numpy as np
 from scipy.spatial.transform import Rotation
 
+from mmhandobj.structures import pinhole_project
+
 from .objects import ObjectModel
-from .rasterizer import project
 
 IMAGE_SIZE: Tuple[int, int] = (480, 640)
 
@@ -197,18 +198,18 @@ def _visible(hand: np.ndarray, joints: np.ndarray, obj: np.ndarray, obj_center: 
             p = cam.to_camera(pts)
             if p[:, 2].min() < 0.3 or p[:, 2].max() > 0.9:
                 return False
-            uv = project(p, cam.K)
+            uv = pinhole_project(p, cam.K)
             lo, hi = uv.min(axis=0), uv.max(axis=0)
             if lo.min() < margin or hi[0] > width - 1 - margin or hi[1] > height - 1 - margin:
                 return False
             if (hi - lo).max() < size:
                 return False
-        hull = cv2.convexHull(project(cam.to_camera(obj), cam.K).astype(np.float32))
+        hull = cv2.convexHull(pinhole_project(cam.to_camera(obj), cam.K).astype(np.float32))
         joints_cam = cam.to_camera(joints)
         center_z = cam.to_camera(obj_center[None])[0, 2]
         hidden = sum(joints_cam[k, 2] > center_z and cv2.pointPolygonTest(
             hull, tuple(float(x) for x in uv_k), False) >= 0
-            for k, uv_k in enumerate(project(joints_cam, cam.K)))
+            for k, uv_k in enumerate(pinhole_project(joints_cam, cam.K)))
         if hidden > 0.25 * len(joints):
             return False
     return True
