@@ -97,8 +97,11 @@ def matrix_to_axis_angle(matrix: torch.Tensor) -> torch.Tensor:
     norm_sq = (vec * vec).sum(-1, keepdim=True)
     small = norm_sq < _SMALL_ANGLE_SQ
     safe_norm = torch.where(small, torch.ones_like(norm_sq), norm_sq).sqrt()
+    # Each branch only sees inputs it is valid for: torch.where propagates a zero gradient into
+    # the unused branch, and 0 * inf = nan (w = 0 at angle pi would poison the series' 1 / w).
+    safe_w = torch.where(small, w, torch.ones_like(w))
     # For small |v|: 2 atan2(n, w) / n = (2 / w) (1 - n^2 / (3 w^2) + ...), with w close to 1.
-    factor = torch.where(small, 2.0 / w - 2.0 * norm_sq / (3.0 * w ** 3),
+    factor = torch.where(small, 2.0 / safe_w - 2.0 * norm_sq / (3.0 * safe_w ** 3),
                          2.0 * torch.atan2(safe_norm, w) / safe_norm)
     return vec * factor
 

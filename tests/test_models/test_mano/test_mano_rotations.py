@@ -87,6 +87,24 @@ def test_matrix_to_axis_angle_at_pi_and_identity():
                                rot.numpy(), atol=1e-5)
 
 
+@pytest.mark.parametrize('dtype', [torch.float32, torch.float64])
+def test_matrix_to_axis_angle_gradient_is_finite_at_pi(dtype):
+    """A half-turn (quaternion w = 0) once made the unused small-angle branch's 1 / w turn the
+    whole gradient into nan, which killed a training run through HandMANOHead's rot6d path."""
+    rng = np.random.default_rng(3)
+    half_turns = [np.diag(d) for d in ([1.0, -1.0, -1.0], [-1.0, 1.0, -1.0], [-1.0, -1.0, 1.0])]
+    half_turns += [quaternion_rotation(v) for v in random_vectors(rng, 5, np.full(5, math.pi))]
+    rot = torch.tensor(np.stack(half_turns), dtype=dtype, requires_grad=True)
+    matrix_to_axis_angle(rot).sum().backward()
+    assert torch.isfinite(rot.grad).all()
+    # the network's route: rot6d columns of a half-turn about x
+    rot6d = torch.tensor([[1.0, 0.0, 0.0, 0.0, -1.0, 0.0]], dtype=dtype, requires_grad=True)
+    aa = matrix_to_axis_angle(rot6d_to_matrix(rot6d))
+    np.testing.assert_allclose(aa.detach().abs().numpy(), [[math.pi, 0.0, 0.0]], atol=1e-6)
+    aa.square().sum().backward()
+    assert torch.isfinite(rot6d.grad).all()
+
+
 def test_rot6d_to_matrix_is_gram_schmidt_columns():
     rng = np.random.default_rng(3)
     x = rng.normal(size=(100, 6))
