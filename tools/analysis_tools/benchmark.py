@@ -46,9 +46,12 @@ def build_model(config: str, tiny: bool, standin_mano: bool) -> torch.nn.Module:
     return model
 
 
-def make_batch(batch: int, height: int, width: int, device: torch.device,
+def make_batch(batch: int, height: int, width: int, device: torch.device, mask_size: int,
                seed: int = 0) -> List[HandObjectDataSample]:
-    """Random data samples carrying every field ``loss`` and ``predict`` read."""
+    """Random data samples carrying every field ``loss`` and ``predict`` read.
+
+    ``mask_size`` is the side of the object mask target, the RoI extractor's output size.
+    """
     gen = torch.Generator().manual_seed(seed)
     hand = torch.tensor([[0.1 * width, 0.15 * height, 0.6 * width, 0.7 * height]])
     obj = torch.tensor([[0.35 * width, 0.3 * height, 0.9 * width, 0.9 * height]])
@@ -63,7 +66,7 @@ def make_batch(batch: int, height: int, width: int, device: torch.device,
         gt.mano_shape = torch.randn(1, 10, generator=gen)
         gt.obj_kps2d = obj[:, None, :2] + torch.rand(1, 21, 2, generator=gen) * \
             (obj[:, None, 2:] - obj[:, None, :2])
-        gt.obj_mask = (torch.rand(1, 32, 32, generator=gen) > 0.5).float()
+        gt.obj_mask = (torch.rand(1, mask_size, mask_size, generator=gen) > 0.5).float()
         gt.obj_kps3d = 0.05 * torch.randn(1, 21, 3, generator=gen)
         sample = HandObjectDataSample(metainfo=dict(
             ori_shape=(480, 640), img_shape=(height, width), flip=False,
@@ -134,7 +137,7 @@ def main(argv=None) -> None:
     model = model.to(memory_format=fmt)
     h, w = args.shape
     images = torch.rand(args.batch, 3, h, w, device=device).to(memory_format=fmt)
-    samples = make_batch(args.batch, h, w, device)
+    samples = make_batch(args.batch, h, w, device, model.roi_extractor.output_size)
     dtype = dict(bf16=torch.bfloat16, fp16=torch.float16).get(args.amp)
     autocast = (torch.autocast(device.type, dtype=dtype) if dtype is not None
                 else contextlib.nullcontext())
