@@ -58,4 +58,4 @@ VISUALIZERS = Registry(
     'visualizer', parent=MMENGINE_VISUALIZERS, locations=['mmhandobj.visualization'])
 VISBACKENDS = Registry('vis_backend', parent=MMENGINE_VISBACKENDS)
 INFERENCERS = Registry('inferencer', parent=MMENGINE_INFERENCERS, locations=['mmhandobj.apis'])
-FUNCTIONS = Registry('function', parent=MMENGINE_FUNCTIONS)
+FUNCTIONS = Registry('function', parent=MMENGINE_FUNCTIONS, locations=['mmhandobj.datasets'])

@@ -21,8 +21,7 @@ CONFIG = str(ROOT / 'configs' / 'hfl' / 'hfl_r18_synthetic.py')
 #: Small, deterministic data settings; the tiny model options come from ``tests/conftest.py``.
 DATA_OPTIONS = [
     'train_dataloader.batch_size=4',
-    'train_dataloader.num_workers=0',
-    'train_dataloader.persistent_workers=False',
+    'train_dataloader.num_workers=2',  # the config's worker seeding: resume must stay exact
     'val_dataloader.num_workers=0',
     'val_dataloader.persistent_workers=False',
     'train_dataloader.dataset.num_frames=40',

@@ -28,7 +28,8 @@ test_pipeline = [
 train_dataloader = dict(
     batch_size=64,
     num_workers=8,
-    persistent_workers=True,
+    persistent_workers=False,  # with epoch_worker_init_fn: new draws every epoch, exact resume
+    worker_init_fn=dict(type='mmhandobj.epoch_worker_init_fn'),
     sampler=dict(type='DefaultSampler', shuffle=True),
     collate_fn=dict(type='pseudo_collate'),
     dataset=dict(type=dataset_type, data_root=data_root, setup='s0', split='train',
