@@ -128,8 +128,10 @@ def test_batch_left_hand_and_root(model, frames):
     np.testing.assert_allclose(samples[1].gt_instances.root_joint[0].numpy(), root1, atol=1e-6)
     # Left hand: the crop is taken in the mirrored image, u' = W - 1 - u.
     width = cv2.imread(img1).shape[1]
-    mirror = np.array([width - 1 - hand1[2], hand1[1], width - 1 - hand1[0], hand1[3]])
-    mirror_obj = np.array([width - 1 - obj1[2], obj1[1], width - 1 - obj1[0], obj1[3]])
+    # (boxes are float32 before the mirror, as in the API and the reference's data)
+    h32, o32 = hand1.astype(np.float32), obj1.astype(np.float32)
+    mirror = np.array([width - 1 - h32[2], h32[1], width - 1 - h32[0], h32[3]], np.float32)
+    mirror_obj = np.array([width - 1 - o32[2], o32[1], width - 1 - o32[0], o32[3]], np.float32)
     affine, hand_roi, _ = expected_crop(mirror, mirror_obj, (cv2.imread(img1).shape[:2]),
                                       out=model.cfg.input_size)
     np.testing.assert_allclose(samples[1].metainfo['crop_affine'], affine, rtol=1e-5, atol=1e-3)

@@ -13,7 +13,9 @@ def bbox_from_points(points: np.ndarray, factor: float) -> np.ndarray:
     """Box around 2D points, expanded about an integer centre (reference ``get_bbox_joints``).
 
     The centre is truncated to integers as the reference does; the half-sizes are
-    ``(max - min) * factor / 2`` per axis (not square).
+    ``(max - min) * factor / 2`` per axis (not square). Arithmetic stays in the points' float
+    precision (the reference's float32 arrays give float32), which decides the truncation when
+    the centre lies within rounding of an integer (e.g. after a left-hand mirror).
 
     Args:
         points: ``(N, 2)`` pixels.
@@ -22,7 +24,9 @@ def bbox_from_points(points: np.ndarray, factor: float) -> np.ndarray:
     Returns:
         ``(4,)`` float32 box x1y1x2y2.
     """
-    points = np.asarray(points, np.float64)
+    points = np.asarray(points)
+    if not np.issubdtype(points.dtype, np.floating):
+        points = points.astype(np.float64)
     if points.ndim != 2 or points.shape[1] != 2 or len(points) == 0:
         raise ValueError(f'expected (N, 2) points, got shape {points.shape}')
     if not np.isfinite(points).all():
