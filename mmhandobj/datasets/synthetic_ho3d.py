@@ -12,23 +12,54 @@ from .converters.ho3d import HO3D_SPLITS, convert_ho3d
 from .ho3d import HO3DDataset
 
 
+def _check_existing_world(data_root: str, num_frames: int, seed: int, version: str) -> None:
+    """Refuse a world at ``data_root`` made with other arguments or an older generator.
+
+    Raises:
+        FileExistsError: Naming what differs, and how to regenerate.
+    """
+    from .synthetic import WORLD_VERSION, read_world_summary
+    try:
+        summary = read_world_summary(data_root)
+    except FileNotFoundError as err:
+        raise FileExistsError(f'{err}; delete {data_root} to let SyntheticHO3DDataset '
+                              'regenerate the synthetic world') from None
+    found = dict(world_version=summary['world_version'], seed=summary.get('seed'),
+                 num_frames=sum(summary.get('frames', {}).values()),
+                 version=summary.get('version'))
+    wanted = dict(world_version=WORLD_VERSION, seed=seed, num_frames=num_frames,
+                  version=version)
+    if found != wanted:
+        differs = ', '.join(f'{k} {found[k]!r} (wanted {wanted[k]!r})'
+                            for k in wanted if found[k] != wanted[k])
+        raise FileExistsError(f'{data_root} holds a synthetic world that does not match the '
+                              f'config: {differs}. Delete the folder to regenerate it, or '
+                              'point data_root elsewhere.')
+
+
 def ensure_synthetic_ho3d(data_root: str, num_frames: int, seed: int, version: str) -> None:
     """Make sure ``data_root`` holds a converted synthetic HO3D world.
 
     The world (``make_synthetic_world('ho3d', ...)``) and its annotation files
     (``annotations/ho3d_<version>_{train,evaluation}.npz``) are built in a temporary sibling
     folder and moved into place with one ``os.replace``: concurrent callers (DDP ranks) each
-    build their own copy, the first rename wins and the others discard theirs.
+    build their own copy, the first rename wins and the others discard theirs. An existing
+    world is used only when it was made with these arguments by the current generator
+    (:data:`~mmhandobj.datasets.synthetic.WORLD_VERSION`).
 
     Args:
         data_root: Target folder.
         num_frames: Frames of the generated world.
         seed: Random seed of the world.
         version: ``'v2'`` or ``'v3'``.
+
+    Raises:
+        FileExistsError: If ``data_root`` holds something else than that world.
     """
     ann_files = [osp.join(data_root, 'annotations', f'ho3d_{version}_{split}.npz')
                  for split in HO3D_SPLITS]
     if all(osp.isfile(f) for f in ann_files):
+        _check_existing_world(data_root, num_frames, seed, version)
         return
     if osp.exists(data_root) and not all(osp.isfile(f) for f in ann_files):
         raise FileExistsError(f'{data_root} exists but lacks {ann_files}; delete it to let '

@@ -1,12 +1,14 @@
+import json
 import os
 import os.path as osp
 import subprocess
 import sys
 
+import pytest
 from mmengine.registry import init_default_scope
 
 from mmhandobj.datasets import SyntheticHO3DDataset
-from mmhandobj.datasets.synthetic import is_complete_world
+from mmhandobj.datasets.synthetic import COMPLETE_MARKER, WORLD_VERSION, is_complete_world
 from mmhandobj.registry import DATASETS
 
 
@@ -19,15 +21,30 @@ def test_generates_once_then_loads(tmp_path):
     assert is_complete_world(root)
     assert sorted(os.listdir(osp.dirname(root))) == ['ho3d']  # no temporary folder left
     val = DATASETS.build(dict(cfg, split='val', test_mode=True))
-    evaluation = SyntheticHO3DDataset(data_root=root, num_frames=8, split='evaluation',
+    evaluation = SyntheticHO3DDataset(data_root=root, num_frames=8, seed=3, split='evaluation',
                                       test_mode=True)
     with open(osp.join(root, 'train.txt')) as f:
         assert len(train) + len(val) == len(f.read().split())
     assert len(val) > 0 and len(evaluation) > 0
     stamp = osp.getmtime(osp.join(root, 'annotations', 'ho3d_v2_train.npz'))
-    again = SyntheticHO3DDataset(data_root=root, num_frames=8, split='train')
+    again = SyntheticHO3DDataset(data_root=root, num_frames=8, seed=3, split='train')
     assert len(again) == len(train) + len(val)
     assert osp.getmtime(osp.join(root, 'annotations', 'ho3d_v2_train.npz')) == stamp
+
+    # a world made with other arguments, or by an older generator, is refused, not reused
+    with pytest.raises(FileExistsError, match=r'seed 3 \(wanted 0\)'):
+        SyntheticHO3DDataset(data_root=root, num_frames=8, seed=0, split='train')
+    with pytest.raises(FileExistsError, match=r'num_frames 8 \(wanted 16\)'):
+        SyntheticHO3DDataset(data_root=root, num_frames=16, seed=3, split='train')
+    marker = osp.join(root, COMPLETE_MARKER)
+    with open(marker) as f:
+        summary = json.load(f)
+    assert summary['world_version'] == WORLD_VERSION
+    del summary['world_version']  # as written before versions existed
+    with open(marker, 'w') as f:
+        json.dump(summary, f)
+    with pytest.raises(FileExistsError, match=rf'world_version 1 \(wanted {WORLD_VERSION}\)'):
+        SyntheticHO3DDataset(data_root=root, num_frames=8, seed=3, split='train')
 
 
 def test_concurrent_ranks_generate_one_world(tmp_path):

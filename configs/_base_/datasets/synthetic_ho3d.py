@@ -1,6 +1,7 @@
 # Quick-start data: a synthetic hand-object world in the HO3D layout, generated on first use at
 # data/synthetic/ho3d (256 frames: ~205 train frames in 9 sequences, 51 evaluation frames).
-# Train on the synthetic train sequences, validate on the held-out train sequence SM3 (full GT).
+# Train on the synthetic train sequences, validate on the held-out train sequence SM3 (full GT;
+# its object, the mustard bottle, is also held in training sequences SM2, SM4 and SM5).
 dataset_type = 'SyntheticHO3DDataset'
 data_root = 'data/synthetic/ho3d'
 num_frames = 256

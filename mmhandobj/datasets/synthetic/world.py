@@ -16,11 +16,30 @@ from .ho3d_writer import HO3DWriter
 
 #: Marker file written last inside a complete world (holds the JSON summary).
 COMPLETE_MARKER = '.complete'
+#: Version of the generator's output, stored in the summary as ``world_version``. It changes
+#: whenever the same arguments start giving a different world (2: narrower palm range, equally
+#: likely grasps, mustard-first sequence order); worlds written before it existed count as 1.
+WORLD_VERSION = 2
 
 
 def is_complete_world(out_dir: str) -> bool:
     """True when ``out_dir`` holds a world that :func:`make_synthetic_world` finished."""
     return os.path.isfile(os.path.join(out_dir, COMPLETE_MARKER))
+
+
+def read_world_summary(out_dir: str) -> Dict:
+    """The summary a complete world stores in its marker (``world_version`` 1 when absent).
+
+    Raises:
+        FileNotFoundError: If ``out_dir`` is not a complete world.
+    """
+    marker = os.path.join(out_dir, COMPLETE_MARKER)
+    if not os.path.isfile(marker):
+        raise FileNotFoundError(f'{out_dir} is not a complete synthetic world (no {marker})')
+    with open(marker) as f:
+        summary = json.load(f)
+    summary.setdefault('world_version', 1)
+    return summary
 
 
 def make_synthetic_world(fmt: str, out_dir: str, num_frames: int, seed: int = 0,
@@ -45,8 +64,9 @@ def make_synthetic_world(fmt: str, out_dir: str, num_frames: int, seed: int = 0,
             depend on it.
 
     Returns:
-        Summary dict: ``format``, ``seed``, ``frames`` (per split), ``sequences`` (per split)
-        and format-specific entries; also stored in ``out_dir/.complete``.
+        Summary dict: ``format``, ``world_version``, ``seed``, ``frames`` (per split),
+        ``sequences`` (per split) and format-specific entries; also stored in
+        ``out_dir/.complete``.
 
     Raises:
         ValueError: On an unknown format or version, or too few frames.
@@ -69,6 +89,7 @@ def make_synthetic_world(fmt: str, out_dir: str, num_frames: int, seed: int = 0,
             summary = HO3DWriter(tmp_dir, mano_dir, version, seed).write(num_frames, workers)
         else:
             summary = DexYCBWriter(tmp_dir, mano_dir, seed, strict).write(num_frames, workers)
+        summary['world_version'] = WORLD_VERSION
         with open(os.path.join(tmp_dir, COMPLETE_MARKER), 'w') as f:
             json.dump(summary, f, indent=1)
         if os.path.isdir(out_dir):

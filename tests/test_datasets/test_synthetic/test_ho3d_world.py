@@ -113,6 +113,7 @@ def test_mano_parameters_regenerate_the_joints(ho3d_v2_root):
 
 def test_projections_land_on_the_masks_and_corners_follow_the_pose(ho3d_v2_root):
     root = ho3d_v2_root
+    visible = []
     for seq, fid in _lines(root, 'train'):
         meta = _meta(root, 'train', seq, fid)
         K = meta['camMat'].astype(np.float64)
@@ -125,7 +126,9 @@ def test_projections_land_on_the_masks_and_corners_follow_the_pose(ho3d_v2_root)
         raw = cv2.imread(os.path.join(root, 'train', seq, 'depth', f'{fid}.png')).astype(int)
         depth = (raw[:, :, 2] + 256 * raw[:, :, 1]) * SCALE
         hidden = depth[uv[:, 1], uv[:, 0]] < -meta['handJoints3D'][:, 2]
-        assert (on_hand | hidden).all() and on_hand.mean() >= 0.4
+        # and the hand stays mostly in view (end-on grasps can hide up to ~70 % of one frame)
+        assert (on_hand | hidden).all() and on_hand.mean() >= 0.25
+        visible.append(on_hand.mean())
         R = rodrigues(meta['objRot'].reshape(1, 3))[0]
         t = meta['objTrans'].astype(np.float64)
         pts = np.loadtxt(os.path.join(root, 'models', meta['objName'], 'points.xyz'))
@@ -137,6 +140,7 @@ def test_projections_land_on_the_masks_and_corners_follow_the_pose(ho3d_v2_root)
         rest = meta['objCorners3DRest']
         assert np.allclose(rest.min(0), pts.min(0), atol=1e-5)
         assert np.allclose(rest.max(0), pts.max(0), atol=1e-5)
+    assert np.mean(visible) >= 0.6
 
 
 def test_depth_decodes_to_the_ray_traced_depth(ho3d_v2_root):
