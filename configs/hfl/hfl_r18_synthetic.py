@@ -4,9 +4,9 @@
 # No dataset and no MANO file are needed: the hand head uses the stand-in MANO model (seed 0)
 # that the synthetic world was rendered with.
 #   python tools/train.py configs/hfl/hfl_r18_synthetic.py
-# Smaller than the paper's model so that it trains on a laptop CPU: ResNet-18 two-stream trunk,
-# 128x128 input, 64-channel FPN/fusion/heads and 16x16 RoIs (the paper: R50, 256x256, 256
-# channels, 32x32 RoIs -> configs/hfl/hfl_r50_ho3d.py).
+# Smaller than the paper's model so that it trains on a laptop CPU: a half-width ResNet-18
+# two-stream trunk (32 base channels), 96x96 input, 64-channel FPN/fusion/heads and 16x16 RoIs
+# (the paper: R50, 256x256, 256 channels, 32x32 RoIs -> configs/hfl/hfl_r50_ho3d.py).
 _base_ = [
     '../_base_/default_runtime.py', '../_base_/models/hfl_r50.py',
     '../_base_/datasets/synthetic_ho3d.py'
@@ -17,8 +17,8 @@ roi_size = 16
 channels = 64
 
 model = dict(
-    backbone=dict(depth=18),
-    neck=dict(in_channels=[64, 128, 256, 512], out_channels=channels),
+    backbone=dict(depth=18, base_channels=32),
+    neck=dict(in_channels=[32, 64, 128, 256], out_channels=channels),
     roi_extractor=dict(output_size=roi_size),
     obj_to_hand_fusion=dict(in_channels=channels),
     hand_to_obj_fusion=dict(in_channels=channels),
@@ -71,10 +71,10 @@ test_evaluator = [
     object_metric,
 ]
 
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=16, val_interval=16)
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=24, val_interval=24)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=2e-3))
-param_scheduler = [dict(type='StepLR', step_size=12, gamma=0.1, by_epoch=True)]
+param_scheduler = [dict(type='StepLR', step_size=20, gamma=0.1, by_epoch=True)]
 default_hooks = dict(logger=dict(interval=10))
 custom_hooks = [dict(type='RNGStateHook'), dict(type='ValidateBeforeTrainHook')]

@@ -101,11 +101,15 @@ class HFLResNet(BaseModule):
     B9). Convs have no bias; every activation is ``act_cfg`` (LeakyReLU 0.01 as the reference,
     which replaced every ReLU of torchvision's ResNet).
 
-    Channel counts (depth 50 / 18, 34): C2 256 / 64, C3 512 / 128, C4 1024 / 256,
-    C5 2048 / 512; strides 4, 8, 16, 32 (an input of 256x256 gives 64, 32, 16, 8).
+    Channel counts (depth 50 / 18, 34, with ``base_channels=64``): C2 256 / 64, C3 512 / 128,
+    C4 1024 / 256, C5 2048 / 512 (all scale with ``base_channels``); strides 4, 8, 16, 32
+    (an input of 256x256 gives 64, 32, 16, 8).
 
     Args:
         depth (int): 18, 34 (basic blocks) or 50 (bottlenecks).
+        base_channels (int): Width of the stem and of layer1's convs (64 in every torchvision
+            ResNet); the stages are ``base_channels * (1, 2, 4, 8)`` wide. Narrower trunks
+            (e.g. 32) are for quick CPU runs; ImageNet weights need 64.
         act_cfg (dict): Activation used everywhere. Default LeakyReLU(0.01).
         out_type (str): ``'tuple'`` (default) or ``'dict'``; see :meth:`forward`.
         init_cfg (dict, optional): ``None`` -> kaiming-normal (fan_out) convs, BN 1/0.
@@ -120,27 +124,30 @@ class HFLResNet(BaseModule):
         50: (Bottleneck, (3, 4, 6, 3)),
     }
 
-    def __init__(self, depth: int = 50, act_cfg: Optional[dict] = None, out_type: str = 'tuple',
-                 init_cfg: Optional[dict] = None) -> None:
+    def __init__(self, depth: int = 50, base_channels: int = 64, act_cfg: Optional[dict] = None,
+                 out_type: str = 'tuple', init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if depth not in self.arch_settings:
             raise KeyError(f'HFLResNet: depth must be one of {sorted(self.arch_settings)}, '
                            f'got {depth}')
         if out_type not in ('tuple', 'dict'):
             raise ValueError(f"HFLResNet: out_type must be 'tuple' or 'dict', got {out_type!r}")
+        if base_channels < 1:
+            raise ValueError(f'HFLResNet: base_channels must be positive, got {base_channels}')
         if act_cfg is None:
             act_cfg = dict(type='LeakyReLU', negative_slope=0.01, inplace=True)
         self.depth = depth
         self.out_type = out_type
         block, stage_blocks = self.arch_settings[depth]
-        widths = (64, 128, 256, 512)
+        self.base_channels = base_channels
+        widths = tuple(base_channels * m for m in (1, 2, 4, 8))
         self.out_channels = tuple(w * block.expansion for w in widths)
 
-        self.conv1 = nn.Conv2d(3, 64, 7, 2, 3, bias=False)
-        self.bn1 = nn.BatchNorm2d(64)
+        self.conv1 = nn.Conv2d(3, base_channels, 7, 2, 3, bias=False)
+        self.bn1 = nn.BatchNorm2d(base_channels)
         self.act = build_activation_layer(act_cfg)
         self.maxpool = nn.MaxPool2d(3, 2, 1)
-        in_ch = (64, ) + self.out_channels[:3]
+        in_ch = (base_channels, ) + self.out_channels[:3]
         strides = (1, 2, 2, 2)
         stages = [
             _make_res_layer(block, in_ch[i], widths[i], stage_blocks[i], strides[i], act_cfg)
@@ -157,6 +164,9 @@ class HFLResNet(BaseModule):
         """Kaiming init (or torchvision weights), then copy the hand layer2/3 to the object."""
         cfg = self.init_cfg
         if isinstance(cfg, dict) and cfg.get('type') == 'Pretrained':
+            if self.base_channels != 64:
+                raise ValueError('HFLResNet: torchvision ImageNet weights need base_channels=64, '
+                                 f'got {self.base_channels}')
             self._load_torchvision(cfg['checkpoint'])
         elif cfg is not None:
             super().init_weights()
@@ -216,5 +226,6 @@ class HFLResNet(BaseModule):
         return c2, (c3_hand, c4_hand, c5_hand), (c3_obj, c4_obj, c5_obj)
 
     def extra_repr(self) -> str:
-        return f'depth={self.depth}, out_channels={self.out_channels}'
+        return (f'depth={self.depth}, base_channels={self.base_channels}, '
+                f'out_channels={self.out_channels}')
 

@@ -27,6 +27,24 @@ def test_r18_shapes_tuple_and_dict():
     torch.testing.assert_close(out['c5_obj'], obj[2])
 
 
+@pytest.mark.parametrize('depth', [18, 50])
+def test_base_channels_scale_every_stage(depth):
+    model = HFLResNet(depth=depth, base_channels=16)
+    model.init_weights()
+    expansion = 1 if depth == 18 else 4
+    assert model.out_channels == tuple(16 * m * expansion for m in (1, 2, 4, 8))
+    with torch.no_grad():
+        c2, hand, obj = model(torch.rand(1, 3, 64, 64))
+    assert [f.shape[1] for f in (c2, *hand)] == list(model.out_channels)
+    assert [f.shape[1] for f in obj] == list(model.out_channels[1:])
+    # every conv is (16 / 64)^2 of the standard one's size, except the stem (3 input channels)
+    full = HFLResNet(depth=depth)
+    convs = [sum(m.weight.numel() for m in net.modules() if isinstance(m, nn.Conv2d))
+             for net in (model, full)]
+    stem = 3 * 7 * 7
+    assert (convs[0] - 16 * stem) * 16 == convs[1] - 64 * stem
+
+
 def test_r50_parameter_counts_match_reference():
     model = HFLResNet(depth=50)
     # Per-module numbers of the authors' network (spec section 11).
@@ -113,3 +131,9 @@ def test_bad_arguments():
         HFLResNet(depth=42)
     with pytest.raises(ValueError, match='out_type'):
         HFLResNet(depth=18, out_type='list')
+    with pytest.raises(ValueError, match='base_channels'):
+        HFLResNet(depth=18, base_channels=0)
+    narrow = HFLResNet(depth=18, base_channels=32,
+                       init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet18'))
+    with pytest.raises(ValueError, match='base_channels=64'):
+        narrow.init_weights()  # refused before anything is fetched
