@@ -16,7 +16,8 @@ class RNGStateHook(Hook):
     Data augmentation draws from these generators, so without this hook a resumed run sees
     different augmentations than the uninterrupted run from the first resumed epoch on. With it,
     ``--resume`` continues exactly: the same samples, augmentations and losses (bit-identical on
-    CPU with a fixed number of dataloader workers).
+    CPU with a fixed number of dataloader workers seeded by
+    :func:`~mmhandobj.datasets.epoch_worker_init_fn`, without persistent workers).
 
     Validation during training also draws from the generators (the dataloader seeds its
     workers from torch's RNG), so the hook restores the training states after each validation:
