@@ -29,8 +29,9 @@ class HandObjectVisualizationHook(Hook):
     The runner's visualiser must be a :class:`HandObjectVisualizer` (config:
     ``visualizer = dict(type='HandObjectVisualizer', ...)``). When it has no MANO faces, the
     faces of the model's ``ManoLayer`` are used, so meshes are drawn without extra set-up.
-    Drawing runs on the main process only (MMEngine's ``master_only``), so in distributed
-    testing only rank 0's share of the samples is drawn.
+    In distributed testing every rank writes the pictures of its share of the samples into the
+    same folder (the timestamp is shared), so ``test_out_dir`` receives all of them; windows and
+    backends are used by rank 0 only.
 
     Args:
         enable (bool): Draw anything at all. ``tools/test.py --show-dir DIR`` sets it to True

@@ -3,7 +3,7 @@ from typing import Any, Optional, Tuple
 
 import mmcv
 import numpy as np
-from mmengine.dist import master_only
+from mmengine.dist import get_rank
 from mmengine.visualization import Visualizer
 from torch import nn
 
@@ -113,13 +113,15 @@ class HandObjectVisualizer(Visualizer):
         self.mano_faces = faces.astype(np.int64)
 
     # ------------------------------------------------------------------ entry point
-    @master_only
     def add_datasample(self, name: str, image: np.ndarray,
                        data_sample: Optional[HandObjectDataSample] = None,
                        draw_gt: bool = True, draw_pred: bool = True, show: bool = False,
                        wait_time: float = 0, out_file: Optional[str] = None,
                        step: int = 0) -> np.ndarray:
         """Draw a sample; show it, save it to ``out_file`` or send it to the backends.
+
+        In distributed runs every rank writes its own samples' ``out_file`` (distinct names),
+        while showing and the backends stay on rank 0 (MMEngine's ``master_only``).
 
         Args:
             name (str): Image identifier (window title, backend key).
@@ -147,12 +149,13 @@ class HandObjectVisualizer(Visualizer):
                 panels.append(self._draw_pred(image.copy(), data_sample))
         drawn = np.concatenate(panels, axis=1) if panels else image.copy()
         self.set_image(drawn)
-        if show:
-            self.show(drawn, win_name=name, wait_time=wait_time)
         if out_file is not None:
             mmcv.imwrite(np.ascontiguousarray(drawn[..., ::-1]), out_file)
-        else:
-            self.add_image(name, drawn, step)
+        if get_rank() == 0:
+            if show:
+                self.show(drawn, win_name=name, wait_time=wait_time)
+            if out_file is None:
+                self.add_image(name, drawn, step)
         return drawn
 
     # ------------------------------------------------------------------ panels

@@ -146,7 +146,7 @@ def test_dist_train_runs_two_cpu_processes(full_run, tiny):
     assert 'DistributedDataParallel' in log or 'MMDistributedDataParallel' in log
 
 
-def test_dist_test_collects_metrics_across_processes(full_run, tiny):
+def test_dist_test_collects_metrics_and_pictures_across_processes(full_run, tiny):
     cwd, _ = full_run
     ckpt = str(cwd / 'work_dirs' / 'full' / 'epoch_6.pth')
     options = ['--cfg-options', *tiny, 'test_dataloader.num_workers=0',
@@ -154,9 +154,12 @@ def test_dist_test_collects_metrics_across_processes(full_run, tiny):
     single = _run([sys.executable, str(ROOT / 'tools' / 'test.py'), CONFIG, ckpt, '--work-dir',
                    'work_dirs/test_single', *options], cwd)
     ddp = _run(['bash', str(ROOT / 'tools' / 'dist_test.sh'), CONFIG, ckpt, '2', '--work-dir',
-                'work_dirs/test_ddp', *options], cwd)
+                'work_dirs/test_ddp', '--show-dir', 'vis', *options], cwd)
     pattern = re.compile(r'Epoch\(test\).*ho3d/xyz_procrustes_al_mean3d: ([0-9.]+).*'
                          r'obj/ADD-S_mm: ([0-9.]+)')
     assert 'Distributed training: True' in ddp
     # 8 frames split over 2 ranks give the same scores as one process
     assert pattern.search(ddp).groups() == pattern.search(single).groups()
+    # and each rank draws its share: all 8 pictures, one per evaluation frame, in one folder
+    pictures = sorted(p.name for p in (cwd / 'work_dirs' / 'test_ddp').glob('*/vis/*'))
+    assert [name[:6] for name in pictures] == [f'{i:06d}' for i in range(8)]
