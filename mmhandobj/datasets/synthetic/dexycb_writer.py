@@ -35,7 +35,7 @@ from .hands import StandinHands
 from .objects import ObjectModel, build_object, write_object_model
 from .parallel import map_tasks
 from .renderer import Mesh, random_background, render, sample_lighting, skin_albedo
-from .scene import Camera, make_rig, sample_frames, sample_intrinsics
+from .scene import DEXYCB_GRASPS, Camera, make_rig, sample_frames, sample_intrinsics
 
 #: DexYCB ``_SUBJECTS``.
 SUBJECTS: Tuple[str, ...] = (
@@ -250,7 +250,7 @@ class DexYCBWriter:
                          ycb_ids.index(grasp_cls), side, s)
         comps, mean = self.hands.pca(side)
         poses = sample_frames(rng, side, betas, grasp_obj, cameras, num_frames, comps, mean,
-                              self.hands.local_forward(side), _ANCHOR)
+                              self.hands.local_forward(side), _ANCHOR, DEXYCB_GRASPS)
         num_cams = len(serials)
         pose_m = np.zeros((num_frames, num_cams, 51))
         pose_y = np.zeros((num_frames, num_cams, len(ycb_ids), 3, 4))

@@ -36,7 +36,7 @@ from .objects import (
 )
 from .parallel import map_tasks
 from .renderer import Mesh, random_background, render, sample_lighting, skin_albedo
-from .scene import IMAGE_SIZE, Camera, sample_frames, sample_intrinsics
+from .scene import HO3D_GRASPS, IMAGE_SIZE, Camera, sample_frames, sample_intrinsics
 
 #: Metres per unit of the 16-bit HO3D depth value.
 HO3D_DEPTH_SCALE = 0.00012498664727900177
@@ -220,7 +220,7 @@ class HO3DWriter:
         betas = np.clip(rng.normal(0.0, 0.8, size=10), -2.0, 2.0)
         comps, mean = self.hands.pca('right')
         poses = sample_frames(rng, 'right', betas, obj, [Camera(K)], count + 1, comps, mean,
-                              self.hands.local_forward('right'), _ANCHOR)
+                              self.hands.local_forward('right'), _ANCHOR, HO3D_GRASPS)
         hand_pose = np.zeros((len(poses), 48))
         hand_trans = np.zeros((len(poses), 3))
         obj_rot = np.zeros((len(poses), 3, 1))

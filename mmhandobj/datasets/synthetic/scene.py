@@ -3,13 +3,13 @@
 Everything here lives in one "world" frame, the OpenCV frame of the master camera (x right,
 y down, z forward, metres). A hand is the stand-in MANO posed by its PCA prior; its global
 orientation puts the palm sideways to the master camera (thumb side toward it) within a limited
-range, and the object sits against the palm in one of two grasp types, equally likely: long axis
-across the palm (pointing roughly at the camera, the object seen end-on) or along the fingers
-(seen side-on). The distribution is deliberately narrow so a small model learns from a few
-hundred frames, but the two grasps make the object's box-keypoint layout bimodal and visibly so:
-the training-set mean layout fits neither grasp (0 % ADD-0.1D on the quick start's held-out
-sequence), so object-pose accuracy has to come from the image
-(``tools/analysis_tools/prior_baseline.py`` scores that mean).
+range, and the object sits against the palm in one of two grasp types: long axis across the
+palm (pointing roughly at the camera, the object seen end-on) or along the fingers (seen
+side-on); :class:`GraspRanges` holds the distribution. The HO3D one is deliberately narrow so a
+small model learns from a few hundred frames, with both grasps equally likely: the object's
+box-keypoint layout is then bimodal and visibly so, the training-set mean layout fits neither
+grasp (0 % ADD-0.1D on the quick start's held-out sequence), and object-pose accuracy has to come
+from the image (``tools/analysis_tools/prior_baseline.py`` scores that mean).
 
 MANO's global rotation turns about the root joint ``J0`` of the shaped hand, and the
 translation is added afterwards, so a hand posed with rotation ``R`` and translation ``t`` has
@@ -38,13 +38,30 @@ _GRASP_PROTOTYPES = np.array([
     [1.0, 0.0, 0.8, 1.5, 0.0, 0.5],   # index/middle pinch
 ])
 
-#: Half-ranges (degrees) of the palm frame's orientation: tilt about the camera's z and x axes
-#: and roll about the finger direction (uniform).
-PALM_RANGE_DEG = (20.0, 15.0, 20.0)
-#: Half-range (degrees) of the grasped object's spin about its own long axis (model z; uniform).
-GRASP_SPIN_DEG = 15.0
-#: Probability that the object's long axis lies across the palm (else along the fingers).
-GRASP_ACROSS_PROB = 0.5
+@dataclass(frozen=True)
+class GraspRanges:
+    """Distribution of the hand's orientation and of the object in the grasp.
+
+    Attributes:
+        palm_deg: Half-ranges (degrees) of the palm frame's orientation: tilt about the camera's
+            z and x axes and roll about the finger direction (uniform).
+        spin_deg: Half-range (degrees) of the object's spin about its own long axis (model z;
+            uniform).
+        across_prob: Probability that the object's long axis lies across the palm (seen
+            end-on), else along the fingers (seen side-on).
+    """
+
+    palm_deg: Tuple[float, float, float]
+    spin_deg: float
+    across_prob: float
+
+
+#: HO3D layout (the quick start's world): narrow, both grasps equally likely, so the object's
+#: keypoint layout is bimodal and the mean layout fits neither grasp.
+HO3D_GRASPS = GraspRanges(palm_deg=(20.0, 15.0, 20.0), spin_deg=15.0, across_prob=0.5)
+#: DexYCB layout: 5-8 cameras around the scene must all see the hand, which needs the wider
+#: range (with the HO3D ranges some objects, e.g. 002_master_chef_can, find no placement).
+DEXYCB_GRASPS = GraspRanges(palm_deg=(45.0, 30.0, 50.0), spin_deg=40.0, across_prob=0.7)
 
 # Indices in the simple joint order.
 _WRIST, _MCPS = 0, [5, 9, 13, 17]
@@ -167,9 +184,9 @@ def hand_frame(joints: np.ndarray, side: str) -> Tuple[np.ndarray, np.ndarray]:
     return palm, np.stack([f, n, np.cross(f, n)], axis=1)
 
 
-def _target_frame(rng: np.random.Generator, side: str) -> np.ndarray:
+def _target_frame(rng: np.random.Generator, side: str, ranges: GraspRanges) -> np.ndarray:
     """World orientation of the palm frame: fingers up, palm sideways, limited range."""
-    half = np.radians(PALM_RANGE_DEG)
+    half = np.radians(ranges.palm_deg)
     alpha, beta, gamma = rng.uniform(-half, half)
     tilt = Rotation.from_euler('zx', [alpha, beta]).as_matrix()
     f = tilt @ np.array([0.0, -1.0, 0.0])
@@ -179,13 +196,13 @@ def _target_frame(rng: np.random.Generator, side: str) -> np.ndarray:
     return np.stack([f, n, np.cross(f, n)], axis=1)
 
 
-def _grasp_rotation(rng: np.random.Generator) -> np.ndarray:
+def _grasp_rotation(rng: np.random.Generator, ranges: GraspRanges) -> np.ndarray:
     """Object rotation in the palm frame (model -> palm frame); model z is the long axis."""
-    if rng.random() < GRASP_ACROSS_PROB:
+    if rng.random() < ranges.across_prob:
         base = np.array([[0.0, 1.0, 0.0], [-1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]).T  # z along s
     else:
         base = np.array([[0.0, 0.0, 1.0], [-1.0, 0.0, 0.0], [0.0, -1.0, 0.0]]).T  # z along f
-    spin = Rotation.from_euler('z', rng.uniform(-GRASP_SPIN_DEG, GRASP_SPIN_DEG),
+    spin = Rotation.from_euler('z', rng.uniform(-ranges.spin_deg, ranges.spin_deg),
                                degrees=True).as_matrix()
     noise = Rotation.from_rotvec(rng.normal(size=3) * np.radians(6.0)).as_matrix()
     return noise @ base @ spin
@@ -232,7 +249,7 @@ def _visible(hand: np.ndarray, joints: np.ndarray, obj: np.ndarray, obj_center: 
 
 def place_hand_object(rng: np.random.Generator, side: str, verts: np.ndarray,
                       joints: np.ndarray, obj: ObjectModel, cameras: List[Camera],
-                      anchor_range: Dict[str, Tuple[float, float]],
+                      anchor_range: Dict[str, Tuple[float, float]], ranges: GraspRanges,
                       max_tries: int = 200) -> Tuple[np.ndarray, np.ndarray, np.ndarray,
                                                      np.ndarray]:
     """Choose the hand's global pose and put the object against its palm.
@@ -247,6 +264,7 @@ def place_hand_object(rng: np.random.Generator, side: str, verts: np.ndarray,
         anchor_range: ``{'u': (lo, hi), 'v': (lo, hi), 'z': (lo, hi)}``: where the midpoint of
             palm and object goes, as pixel offsets from the principal point of camera 0 and a
             depth in metres.
+        ranges: Orientation and grasp distribution.
         max_tries: Rejection-sampling budget.
 
     Returns:
@@ -259,12 +277,12 @@ def place_hand_object(rng: np.random.Generator, side: str, verts: np.ndarray,
     root = joints[_WRIST]
     palm, frame = hand_frame(joints, side)
     for _ in range(max_tries):
-        obj_rot_local = frame @ _grasp_rotation(rng)
+        obj_rot_local = frame @ _grasp_rotation(rng, ranges)
         n = frame[:, 1]
         support = (obj.vertices @ obj_rot_local.T @ -n).max()
         obj_center = palm + n * (support + rng.uniform(0.004, 0.015)) \
             + frame[:, 0] * rng.uniform(0.0, 0.03) + frame[:, 2] * rng.uniform(-0.015, 0.015)
-        rot = _target_frame(rng, side) @ frame.T
+        rot = _target_frame(rng, side, ranges) @ frame.T
         K = cameras[0].K
         depth = rng.uniform(*anchor_range['z'])
         pix = K[:2, 2] + [rng.uniform(*anchor_range['u']), rng.uniform(*anchor_range['v'])]
@@ -285,8 +303,8 @@ def place_hand_object(rng: np.random.Generator, side: str, verts: np.ndarray,
 
 def sample_frames(rng: np.random.Generator, side: str, betas: np.ndarray, obj: ObjectModel,
                   cameras: List[Camera], num: int, comps: np.ndarray, mean: np.ndarray,
-                  forward: HandForward,
-                  anchor_range: Dict[str, Tuple[float, float]]) -> List[HandObjectPose]:
+                  forward: HandForward, anchor_range: Dict[str, Tuple[float, float]],
+                  ranges: GraspRanges) -> List[HandObjectPose]:
     """Sample ``num`` frames of one hand (fixed shape) grasping one object.
 
     Args:
@@ -301,6 +319,8 @@ def sample_frames(rng: np.random.Generator, side: str, betas: np.ndarray, obj: O
         forward: Local MANO forward (flat-mean axis-angle, zero translation), see
             :data:`HandForward`.
         anchor_range: See :func:`place_hand_object`.
+        ranges: Orientation and grasp distribution (:data:`HO3D_GRASPS`,
+            :data:`DEXYCB_GRASPS`).
 
     Returns:
         ``num`` :class:`HandObjectPose`.
@@ -312,7 +332,7 @@ def sample_frames(rng: np.random.Generator, side: str, betas: np.ndarray, obj: O
     frames = []
     for k in range(num):
         rot, trans, obj_rot, obj_trans = place_hand_object(
-            rng, side, verts[k], joints[k], obj, cameras, anchor_range)
+            rng, side, verts[k], joints[k], obj, cameras, anchor_range, ranges)
         frames.append(HandObjectPose(pca[k], rot, trans, joints[k, _WRIST].copy(), obj_rot,
                                      obj_trans))
     return frames

@@ -17,8 +17,9 @@ from .ho3d_writer import HO3DWriter
 #: Marker file written last inside a complete world (holds the JSON summary).
 COMPLETE_MARKER = '.complete'
 #: Version of the generator's output, stored in the summary as ``world_version``. It changes
-#: whenever the same arguments start giving a different world (2: narrower palm range, equally
-#: likely grasps, mustard-first sequence order); worlds written before it existed count as 1.
+#: whenever the same arguments start giving a different world (2: HO3D layout with a narrower
+#: palm range, equally likely grasps and mustard-first sequence order; DexYCB unchanged);
+#: worlds written before it existed count as 1.
 WORLD_VERSION = 2
 
 
