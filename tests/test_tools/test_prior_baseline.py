@@ -69,8 +69,10 @@ def mano_forward(world):
     return MODELS.build(world[0].model).hand_head.mano_forward
 
 
-def test_prior_is_the_mean_of_the_training_labels(world, mano_forward):
+def test_prior_is_the_mean_of_the_training_labels(world, mano_forward, monkeypatch):
     _, train, _ = world
+    monkeypatch.setattr(tool, 'MANO_CHUNK', 7)  # several MANO chunks, the last one partial
+    assert len(train) % 7
     joints, verts, layouts = tool.estimate_prior(train, mano_forward)
     # slow loop: one MANO call per sample, one normalisation per sample
     sum_joints, sum_verts = np.zeros((21, 3)), np.zeros((778, 3))

@@ -34,6 +34,8 @@ from mmhandobj.models.heads.pnp import solve_object_pose
 from mmhandobj.registry import DATASETS, MODELS
 from mmhandobj.structures import HandObjectDataSample
 
+#: Samples per MANO call when averaging the training hands.
+MANO_CHUNK = 1024
 #: Train-split fields the prior needs (``gt_instances``).
 PRIOR_FIELDS = ('mano_pose', 'mano_shape', 'obj_kps2d', 'obj_bboxes')
 
@@ -84,15 +86,21 @@ def estimate_prior(samples: List[HandObjectDataSample], mano: ManoForward
                            f'gt_instances {missing}; the prior needs full training labels')
     pose = torch.cat([s.gt_instances.mano_pose for s in samples]).float()
     shape = torch.cat([s.gt_instances.mano_shape for s in samples]).float()
-    with torch.no_grad():
-        verts, joints = mano(pose, shape)
+    joint_sum, vert_sum = torch.zeros(21, 3, dtype=torch.float64), torch.zeros(778, 3,
+                                                                               dtype=torch.float64)
+    with torch.no_grad():  # in chunks: a whole HO3D training set would need gigabytes at once
+        for start in range(0, len(samples), MANO_CHUNK):
+            verts, joints = mano(pose[start:start + MANO_CHUNK], shape[start:start + MANO_CHUNK])
+            joint_sum += joints.double().sum(0)
+            vert_sum += verts.double().sum(0)
     layouts = defaultdict(list)
     for sample in samples:
         box = sample.gt_instances.obj_bboxes[0].double().numpy()
         kps = sample.gt_instances.obj_kps2d[0].double().numpy()
         layouts[sample.metainfo['obj_name']].append((kps - box[:2]) / (box[2:] - box[:2]))
     mean_layouts = {name: np.mean(v, axis=0) for name, v in layouts.items()}
-    return joints.mean(0).numpy(), verts.mean(0).numpy(), mean_layouts
+    return ((joint_sum / len(samples)).numpy(), (vert_sum / len(samples)).numpy(),
+            mean_layouts)
 
 
 def prior_prediction(sample: HandObjectDataSample, joints: np.ndarray, verts: np.ndarray,
