@@ -4,6 +4,7 @@ from typing import Optional, Sequence
 
 import mmcv
 import numpy as np
+from mmengine.dist import get_rank
 from mmengine.fileio import get as get_file
 from mmengine.hooks import Hook
 from mmengine.utils import mkdir_or_exist
@@ -85,8 +86,8 @@ class HandObjectVisualizationHook(Hook):
     def after_val_iter(self, runner, batch_idx: int, data_batch: dict,
                        outputs: Sequence[HandObjectDataSample]) -> None:
         """Draw the first sample of every ``interval``-th validation batch to the backends."""
-        if not self.enable or not outputs:
-            return
+        if not self.enable or not outputs or get_rank() != 0:
+            return  # validation pictures only go to rank 0's backends
         step = runner.iter + batch_idx
         if step % self.interval:
             return
