@@ -1,0 +1,12 @@
+# Quick-start-sized two-stream HFL-Net (nothing shared: a whole trunk and an FPN per stream),
+# otherwise configs/hfl/hfl_r18_synthetic.py: same data, schedule and seed.
+#   python tools/train.py configs/hfl/ablations/hfl_r18_two_stream_synthetic.py
+_base_ = ['../hfl_r18_synthetic.py']
+
+model = dict(backbone=dict(split_stages=(0, 1, 2, 3, 4)))
+test_evaluator = [
+    dict(type='HO3DMetric', version=None, gt_dir='data/synthetic/ho3d',
+         out_dir='work_dirs/hfl_r18_two_stream_synthetic/test'),
+    dict(type='ObjectPoseMetric', obj_model_root='data/synthetic/ho3d/models',
+         symmetric_objects=[]),
+]
