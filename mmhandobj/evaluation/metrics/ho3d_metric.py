@@ -10,6 +10,7 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
 from mmhandobj.registry import METRICS
+from mmhandobj.structures.geometry import opencv_to_opengl
 from mmhandobj.structures.joint_orders import FINGERTIP_VERTS, convert_joint_order
 
 from ..functional import (
@@ -19,7 +20,6 @@ from ..functional import (
     format_ho3d_scores,
     ho3d_scores,
     load_ho3d_gt,
-    opencv_to_opengl,
     root_relative_to_camera,
 )
 from .sample_fields import get_instance, get_meta

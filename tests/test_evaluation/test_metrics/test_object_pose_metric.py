@@ -104,7 +104,7 @@ def test_bad_input(model_root, rng, tmp_path):
     samples[0]['obj_name'] = '011_banana'
     metric = ObjectPoseMetric(obj_model_root=str(model_root))
     metric.process({}, samples)
-    with pytest.raises(FileNotFoundError, match='011_banana/points.xyz'):
+    with pytest.raises(KeyError, match='011_banana/points.xyz'):
         metric.evaluate(len(samples))
     samples = _samples(rng)
     samples[4]['pred_instances']['obj_trans'][0, 2] = np.nan

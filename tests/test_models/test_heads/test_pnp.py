@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 import torch
 
-from mmhandobj.models.heads import box_normalised_to_pixels, select_votes, solve_object_pose
+from mmhandobj.models.heads import select_votes, solve_object_pose
+from mmhandobj.structures.geometry import box_normalised_to_pixels
 from mmhandobj.structures import bbox21_from_points
 
 
