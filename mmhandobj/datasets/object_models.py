@@ -1,10 +1,10 @@
 """YCB object models: point clouds, the 21 box keypoints and diameters.
 
 :class:`ObjectModelBank` is the one reader of object models, shared by the datasets, the
-object pose metric and the inference API. Both datasets use the YCB-Video models. A model root is a folder holding one sub-folder per
-object, named by its YCB name (``<root>/<name>/points.xyz``): ``<YCB_Video_Models>/models`` for
-HO3D, ``<DexYCB>/models`` for DexYCB. ``points.xyz`` is plain text, one ``x y z`` point per line,
-metres, model frame.
+object pose metric and the inference API. Both datasets use the YCB-Video models. A model root
+is a folder holding one sub-folder per object, named by its YCB name
+(``<root>/<name>/points.xyz``): ``<YCB_Video_Models>/models`` for HO3D, ``<DexYCB>/models`` for
+DexYCB. ``points.xyz`` is plain text, one ``x y z`` point per line, metres, model frame.
 """
 import os
 from typing import Dict, Sequence

@@ -224,7 +224,8 @@ def convert_ho3d(root: str, out_file: str, split: str, version: str = 'v2',
         rot, _ = cv2.Rodrigues(_field(meta, 'objRot', meta_path, 3).reshape(3, 1))
         trans = _field(meta, 'objTrans', meta_path, 3)
         rec.update(has_obj=True, obj_index=obj_names.index(name),
-                   obj_pose=np.concatenate([OPENCV_TO_OPENGL @ rot, (OPENCV_TO_OPENGL @ trans)[:, None]], 1))
+                   obj_pose=np.concatenate(
+                       [OPENCV_TO_OPENGL @ rot, (OPENCV_TO_OPENGL @ trans)[:, None]], 1))
         if split == 'train' and seg_label_root is not None:
             label_path = osp.join(seg_label_root, 'train_segLabel', seq, f'{fid}.png')
             label = cv2.imread(label_path, cv2.IMREAD_GRAYSCALE)

@@ -23,7 +23,8 @@ import numpy as np
 from scipy.spatial import cKDTree
 from scipy.spatial.transform import Rotation
 
-from mmhandobj.structures import OPENCV_TO_OPENGL, convert_joint_order, pinhole_project
+from mmhandobj.structures import OPENCV_TO_OPENGL as CV_TO_GL
+from mmhandobj.structures import convert_joint_order, pinhole_project
 
 from ..object_models import YCB_CLASS_IDS
 from .hands import StandinHands
@@ -224,11 +225,11 @@ class HO3DWriter:
         obj_rot = np.zeros((len(poses), 3, 1))
         obj_trans = np.zeros((len(poses), 3))
         for k, p in enumerate(poses):
-            hand_pose[k, :3] = Rotation.from_matrix(OPENCV_TO_OPENGL @ p.rotation).as_rotvec()
+            hand_pose[k, :3] = Rotation.from_matrix(CV_TO_GL @ p.rotation).as_rotvec()
             hand_pose[k, 3:] = p.pca @ comps + mean
-            hand_trans[k] = OPENCV_TO_OPENGL @ (p.root + p.trans) - p.root
-            obj_rot[k, :, 0] = Rotation.from_matrix(OPENCV_TO_OPENGL @ p.obj_rotation).as_rotvec()
-            obj_trans[k] = OPENCV_TO_OPENGL @ p.obj_translation
+            hand_trans[k] = CV_TO_GL @ (p.root + p.trans) - p.root
+            obj_rot[k, :, 0] = Rotation.from_matrix(CV_TO_GL @ p.obj_rotation).as_rotvec()
+            obj_trans[k] = CV_TO_GL @ p.obj_translation
         hand_pose, hand_trans, obj_rot, obj_trans = (
             a.astype(self.dtype) for a in (hand_pose, hand_trans, obj_rot, obj_trans))
         beta = betas.astype(self.dtype)
@@ -246,9 +247,9 @@ class HO3DWriter:
             rot = cv2.Rodrigues(obj_rot[k].astype(np.float64))[0]
             obj_gl = obj.vertices @ rot.T + obj_trans[k]
             light, ambient = sample_lighting(rng)
-            frame = render([Mesh(verts_gl[k] @ OPENCV_TO_OPENGL, self.hands.faces('right'), skin,
+            frame = render([Mesh(verts_gl[k] @ CV_TO_GL, self.hands.faces('right'), skin,
                                  _HAND_LABEL),
-                            Mesh(obj_gl @ OPENCV_TO_OPENGL, obj.faces, obj.face_colors.astype(float),
+                            Mesh(obj_gl @ CV_TO_GL, obj.faces, obj.face_colors.astype(float),
                                  _OBJECT_LABEL)],
                            K, random_background(rng, IMAGE_SIZE), rng.uniform(1.0, 1.5),
                            light, ambient)
@@ -271,7 +272,7 @@ class HO3DWriter:
                     if self.version == 'v3':
                         meta.update(self._v3_keys(obj, verts_gl[k], rot, obj_trans[k]))
                 else:
-                    uv = pinhole_project(verts_gl[k] @ OPENCV_TO_OPENGL, K)
+                    uv = pinhole_project(verts_gl[k] @ CV_TO_GL, K)
                     box = np.concatenate([uv.min(0), uv.max(0)])
                     box = np.clip(box, 0, [IMAGE_SIZE[1] - 1, IMAGE_SIZE[0] - 1] * 2)
                     meta.update(handJoints3D=joints_gl[k, 0].astype(self.dtype),

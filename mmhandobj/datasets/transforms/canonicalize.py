@@ -26,10 +26,10 @@ class CanonicalizeHandSide(BaseTransform):
 
     Required keys: ``hand_side``, ``ori_cam_intr``, ``ori_shape``. Optional keys: ``mano_pose``
     with ``mano_pose_offset`` (absent at inference); mirrored when present: ``img``,
-    ``obj_mask_full``, ``joints2d``, ``obj_kps2d``, ``hand_box_hint``, ``obj_box_hint``. Added keys: ``flip`` (bool),
-    ``cam_intr`` ((3, 3) float32, intrinsics of the possibly mirrored image). Modified keys:
-    the mirrored ones and ``mano_pose`` ((48,) flat-hand-mean, right hand). Removed keys:
-    ``mano_pose_offset``, ``mano_pose_flat``.
+    ``obj_mask_full``, ``joints2d``, ``obj_kps2d``, ``hand_box_hint``, ``obj_box_hint``. Added
+    keys: ``flip`` (bool), ``cam_intr`` ((3, 3) float32, intrinsics of the possibly mirrored
+    image). Modified keys: the mirrored ones and ``mano_pose`` ((48,) flat-hand-mean, right
+    hand). Removed keys: ``mano_pose_offset``, ``mano_pose_flat``.
     """
 
     def transform(self, results: dict) -> dict:

@@ -17,6 +17,7 @@ from mmhandobj.structures.geometry import (
 
 from .array_utils import to_float64
 
+
 def _check_model(points) -> np.ndarray:
     points = to_float64(points, 'model points')
     if points.ndim != 2 or points.shape[1] != 3 or points.shape[0] == 0:

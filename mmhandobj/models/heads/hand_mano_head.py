@@ -11,7 +11,6 @@ import copy
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
-
 import torch
 import torch.nn.functional as F
 from mmcv.cnn import build_activation_layer

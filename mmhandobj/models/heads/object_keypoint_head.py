@@ -6,7 +6,6 @@ import copy
 from typing import Dict, List, Optional, Sequence, Union
 
 import numpy as np
-
 import torch
 from mmcv.cnn import build_activation_layer
 from mmengine.model import BaseModule

@@ -106,7 +106,8 @@ def test_loss_mode_finite_and_gradient_isolation(model):
 def test_loss_targets_are_box_normalised():
     pts = torch.tensor([[[10., 20.], [30., 60.]]])
     box = torch.tensor([[10., 20., 50., 100.]])
-    torch.testing.assert_close(pixels_to_box_normalised(pts, box), torch.tensor([[[0., 0.], [0.5, 0.5]]]))
+    torch.testing.assert_close(pixels_to_box_normalised(pts, box),
+                               torch.tensor([[[0., 0.], [0.5, 0.5]]]))
 
 
 def test_non_finite_loss_names_the_key(model):
