@@ -175,7 +175,7 @@ def inference_handobj(model: nn.Module, imgs: Union[ImageType, Sequence[ImageTyp
             shared or one per image.
         obj_name: YCB object name(s) (one for all images or one per image). Required for the
             object pose; without it ``pred_instances`` holds no ``obj_rot``/``obj_trans``
-            (the voted 2D keypoints ``obj_kps2d`` are still given).
+            (the voted 2D keypoints ``obj_kps2d_img`` are still given).
         obj_model_root: Folder with ``<obj_name>/points.xyz``; defaults to the config's test
             dataset ``<data_root>/<obj_model_root>`` (``obj_model_root`` ``'models'`` when
             unset).
