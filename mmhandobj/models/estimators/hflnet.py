@@ -119,8 +119,9 @@ class HFLNet(BaseModel):
         Args:
             inputs (Tensor): (B, 3, H, W) preprocessed images.
             data_samples (list[HandObjectDataSample]): With ``gt_instances.hand_bboxes`` and
-                ``obj_bboxes`` (always), plus the training targets for ``'loss'`` and
-                ``obj_kps3d``/metainfo for ``'predict'``.
+                ``obj_bboxes`` (always), plus the training targets for ``'loss'`` and, for
+                ``'predict'``, metainfo ``crop_affine``/``flip``/``ori_shape``/``ori_cam_intr``
+                and ``gt_instances.obj_kps3d`` (optional: without it no object pose).
             mode (str): ``'loss'`` -> dict of losses; ``'predict'`` -> the data samples with
                 ``pred_instances``; ``'tensor'`` -> :meth:`forward_raw`'s dict.
         """
