@@ -6,13 +6,9 @@ import pickletools
 import numpy as np
 import pytest
 
-from mmhandobj.models.mano import (
-    MANOFileError,
-    load_mano_model,
-    make_standin_mano,
-    standin_mano_arrays,
-)
-from mmhandobj.models.mano.standin import _ClassPath, _OfficialLayoutPickler, _PickledObject
+from mmhandobj.models.mano import MANOFileError, load_mano_model
+from mmhandobj.synthetic import make_standin_mano, standin_mano_arrays
+from mmhandobj.synthetic.hand_model import _ClassPath, _OfficialLayoutPickler, _PickledObject
 
 ARRAY_KEYS = ('v_template', 'shapedirs', 'posedirs', 'J_regressor', 'weights', 'f',
               'kintree_table', 'hands_components', 'hands_mean', 'hands_coeffs', 'J')

@@ -28,9 +28,9 @@ import cv2
 import numpy as np
 from scipy.spatial.transform import Rotation
 
+from mmhandobj.datasets.object_models import YCB_CLASSES
 from mmhandobj.structures import pinhole_project
 
-from ..object_models import YCB_CLASSES
 from .hands import StandinHands
 from .objects import ObjectModel, build_object, write_object_model
 from .parallel import map_tasks

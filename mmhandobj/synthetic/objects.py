@@ -19,7 +19,7 @@ from typing import Dict, List, Tuple
 import cv2
 import numpy as np
 
-from ..object_models import YCB_CLASS_IDS
+from mmhandobj.datasets.object_models import YCB_CLASS_IDS
 
 #: The 10 objects of HO3D.
 HO3D_OBJECTS: Tuple[str, ...] = (

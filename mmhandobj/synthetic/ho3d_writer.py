@@ -23,9 +23,9 @@ import numpy as np
 from scipy.spatial import cKDTree
 from scipy.spatial.transform import Rotation
 
+from mmhandobj.datasets.object_models import YCB_CLASS_IDS
 from mmhandobj.structures import convert_joint_order, pinhole_project
 
-from ..object_models import YCB_CLASS_IDS
 from .hands import StandinHands
 from .objects import (
     HO3D_OBJECTS,

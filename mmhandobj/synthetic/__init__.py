@@ -1,5 +1,6 @@
 """Synthetic hand-object world written in the real HO3D and DexYCB on-disk layouts."""
 from .dexycb_writer import DexYCBWriter
+from .hand_model import make_standin_mano, standin_mano_arrays
 from .ho3d_writer import HO3D_DEPTH_SCALE, HO3DWriter, encode_depth, sequence_object
 from .objects import HO3D_OBJECTS, ObjectModel, build_object
 from .rasterizer import Raster, rasterize
@@ -17,5 +18,5 @@ __all__ = [
     'WORLD_VERSION', 'HO3DWriter',
     'DexYCBWriter', 'HO3D_DEPTH_SCALE', 'encode_depth', 'sequence_object', 'HO3D_OBJECTS',
     'ObjectModel', 'build_object', 'Raster', 'rasterize',
-    'Frame', 'Mesh', 'render'
+    'Frame', 'Mesh', 'render', 'make_standin_mano', 'standin_mano_arrays'
 ]

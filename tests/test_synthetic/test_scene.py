@@ -3,12 +3,12 @@ import numpy as np
 import pytest
 
 from mmhandobj.datasets.object_models import YCB_CLASSES
-from mmhandobj.datasets.synthetic.dexycb_writer import _ANCHOR as DEXYCB_ANCHOR
-from mmhandobj.datasets.synthetic.dexycb_writer import _RIG_CENTER
-from mmhandobj.datasets.synthetic.hands import StandinHands, write_mano_files
-from mmhandobj.datasets.synthetic.ho3d_writer import _ANCHOR as HO3D_ANCHOR
-from mmhandobj.datasets.synthetic.objects import HO3D_OBJECTS, build_object
-from mmhandobj.datasets.synthetic.scene import (
+from mmhandobj.synthetic.dexycb_writer import _ANCHOR as DEXYCB_ANCHOR
+from mmhandobj.synthetic.dexycb_writer import _RIG_CENTER
+from mmhandobj.synthetic.hands import StandinHands, write_mano_files
+from mmhandobj.synthetic.ho3d_writer import _ANCHOR as HO3D_ANCHOR
+from mmhandobj.synthetic.objects import HO3D_OBJECTS, build_object
+from mmhandobj.synthetic.scene import (
     DEXYCB_GRASPS,
     HO3D_GRASPS,
     Camera,
