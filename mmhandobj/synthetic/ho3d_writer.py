@@ -27,13 +27,8 @@ from mmhandobj.datasets.object_models import YCB_CLASS_IDS
 from mmhandobj.structures import convert_joint_order, pinhole_project
 
 from .hands import StandinHands
-from .objects import (
-    HO3D_OBJECTS,
-    ObjectModel,
-    build_object,
-    sample_surface,
-    write_object_model,
-)
+from .meshes import sample_surface
+from .objects import HO3D_OBJECTS, ObjectModel, build_object, write_object_model
 from .parallel import map_tasks
 from .renderer import Mesh, random_background, render, sample_lighting, skin_albedo
 from .scene import HO3D_GRASPS, IMAGE_SIZE, Camera, sample_frames, sample_intrinsics
