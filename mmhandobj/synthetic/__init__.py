@@ -1,4 +1,16 @@
-"""Synthetic hand-object world written in the real HO3D and DexYCB on-disk layouts."""
+"""The synthetic hand-object world, written in the real HO3D and DexYCB on-disk layouts.
+
+Not needed at run time on real data; the quick start, the tests and the demos use it.
+
+* stand-in MANO hand (NOT MANO): :mod:`.hand_mesh` (rest mesh), :mod:`.hand_model` (rig, blend
+  shapes, pose PCA, :func:`standin_mano_arrays`, :func:`make_standin_mano`), :mod:`.hands`
+  (the MANO layers the writers pose it with);
+* objects: :mod:`.objects` (YCB-like primitive models and their files), :mod:`.meshes`;
+* scenes: :mod:`.scene` (cameras, hand poses, grasps, per-format ranges);
+* rendering: :mod:`.rasterizer` (z-buffer), :mod:`.renderer` (shading, background, labels);
+* writers: :mod:`.ho3d_writer`, :mod:`.dexycb_writer`, :mod:`.image_files`, :mod:`.parallel`;
+* entry: :mod:`.world` (:func:`make_synthetic_world`, completeness marker).
+"""
 from .dexycb_writer import DexYCBWriter
 from .hand_model import make_standin_mano, standin_mano_arrays
 from .ho3d_writer import HO3D_DEPTH_SCALE, HO3DWriter, encode_depth, sequence_object
