@@ -49,7 +49,8 @@ val_pipeline = [
     dict(type='PackHandObjectInputs'),
 ]
 # The synthetic evaluation split mimics HO3D's (wrist and hand box only); tools/test.py writes
-# the server files (pred.json, pred.zip) and scores them against the world's released-GT files.
+# the server files (<work_dir>/test/pred.json, pred.zip) and scores them against the world's
+# released-GT files (<work_dir>/test/scores.txt).
 test_pipeline = [
     dict(type='LoadHandObjectImage', on_error='raise'),
     dict(type='CanonicalizeHandSide'),
@@ -66,8 +67,7 @@ object_metric = dict(type='ObjectPoseMetric', obj_model_root='data/synthetic/ho3
                      symmetric_objects=[])
 val_evaluator = [dict(type='HO3DMetric', version=None), object_metric]
 test_evaluator = [
-    dict(type='HO3DMetric', version=None, gt_dir='data/synthetic/ho3d',
-         out_dir='work_dirs/hfl_r18_synthetic/test'),
+    dict(type='HO3DMetric', version=None, gt_dir='data/synthetic/ho3d'),
     object_metric,
 ]
 
