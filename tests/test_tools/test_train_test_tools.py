@@ -9,6 +9,7 @@ import os
 import pickle
 import re
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -34,8 +35,16 @@ DATA_OPTIONS = [
 TRAIN_LINE = re.compile(r'Epoch\(train\) +\[(\d+)\]\[(\d+)/\d+\].*?loss: ([0-9.]+)')
 
 
+def _free_port() -> int:
+    """A TCP port free on the loopback now, so that torchrun rendezvous of concurrent test runs
+    on one machine do not collide on ``dist_train.sh``'s default 29500."""
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
 def _run(args: List[str], cwd: Path, timeout: int = 600) -> str:
-    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=str(ROOT))
+    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=str(ROOT), PORT=str(_free_port()))
     proc = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True,
                           timeout=timeout)
     output = proc.stdout + proc.stderr
