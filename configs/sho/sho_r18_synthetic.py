@@ -29,9 +29,3 @@ model = dict(
         init_cfg=[dict(type='Kaiming', layer='Conv2d', a=5**0.5, mode='fan_in',
                        nonlinearity='leaky_relu', distribution='uniform', bias=0.0)]),
 )
-test_evaluator = [
-    dict(type='HO3DMetric', version=None, gt_dir='data/synthetic/ho3d',
-         out_dir='work_dirs/sho_r18_synthetic/test'),
-    dict(type='ObjectPoseMetric', obj_model_root='data/synthetic/ho3d/models',
-         symmetric_objects=[]),
-]

@@ -14,6 +14,7 @@ from typing import Dict, Iterable, Mapping, Optional, Tuple
 
 import torch
 
+from mmhandobj.structures import OPENCV_TO_OPENGL
 from mmhandobj.utils.key_map import PrefixKeyMap, convert_checkpoint_file, model_state_keys
 
 #: Authors' key prefix -> mmhandobj ``HFLNet`` key prefix (longest prefix wins).
@@ -54,7 +55,7 @@ WRAPPER_PREFIXES: Tuple[str, ...] = ('honet.module.', 'honet.', 'module.')
 DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / 'configs/_base_/models/hfl_r50.py'
 
 #: OpenCV -> OpenGL matrix stored by the authors as ``mano_branch.coord_change_mat``.
-COORD_CHANGE_MAT = torch.diag(torch.tensor([1.0, -1.0, -1.0]))
+COORD_CHANGE_MAT = torch.from_numpy(OPENCV_TO_OPENGL).float()
 
 
 #: The authors' layout as a key map.

@@ -21,6 +21,7 @@ from typing import Dict, Iterable, Optional, Tuple
 
 import torch
 
+from mmhandobj.structures import OPENCV_TO_OPENGL
 from mmhandobj.utils.key_map import PrefixKeyMap, convert_checkpoint_file, model_state_keys
 
 #: SHO's key prefix -> mmhandobj ``SemiHandObject`` key prefix (longest prefix wins).
@@ -56,7 +57,7 @@ OUR_PARAMS = 33_299_859
 DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / 'configs/_base_/models/sho_r50.py'
 
 #: OpenCV -> OpenGL matrix stored by SHO as ``mano_branch.coord_change_mat``.
-COORD_CHANGE_MAT = torch.diag(torch.tensor([1.0, -1.0, -1.0]))
+COORD_CHANGE_MAT = torch.from_numpy(OPENCV_TO_OPENGL).float()
 
 #: SHO's layout as a key map.
 SHO_KEY_MAP = PrefixKeyMap(

@@ -4,9 +4,3 @@
 _base_ = ['../hfl_r18_synthetic.py']
 
 model = dict(backbone=dict(split_stages=(0, 1, 2, 3, 4)))
-test_evaluator = [
-    dict(type='HO3DMetric', version=None, gt_dir='data/synthetic/ho3d',
-         out_dir='work_dirs/hfl_r18_two_stream_synthetic/test'),
-    dict(type='ObjectPoseMetric', obj_model_root='data/synthetic/ho3d/models',
-         symmetric_objects=[]),
-]
