@@ -103,11 +103,11 @@ def _samples(size: int, mask_size: int):
         h, o = torch.tensor([h]) * size / 64, torch.tensor([o]) * size / 64
         gt = InstanceData()
         gt.hand_bboxes, gt.obj_bboxes = h, o
-        gt.joints2d = h[:, None, :2] + torch.rand(1, 21, 2, generator=gen) * (
+        gt.hand_joints2d_crop = h[:, None, :2] + torch.rand(1, 21, 2, generator=gen) * (
             h[:, None, 2:] - h[:, None, :2])
         gt.mano_pose = 0.2 * torch.randn(1, 48, generator=gen)
         gt.mano_shape = torch.randn(1, 10, generator=gen)
-        gt.obj_kps2d = o[:, None, :2] + torch.rand(1, 21, 2, generator=gen) * (
+        gt.obj_kps2d_crop = o[:, None, :2] + torch.rand(1, 21, 2, generator=gen) * (
             o[:, None, 2:] - o[:, None, :2])
         gt.obj_mask = (torch.rand(1, mask_size, mask_size, generator=gen) > 0.5).float()
         sample = HandObjectDataSample(metainfo=dict(img_shape=(size, size)))
