@@ -97,9 +97,9 @@ class HFLResNet(BaseModule):
 
     The stem (conv1/bn1/act/maxpool) and ``layer1`` are shared; ``layer2`` and ``layer3`` exist
     twice (``*_hand`` and ``*_obj``, both starting from the same weights); ``layer4`` is shared
-    and run once on each stream, so its BN running statistics see both streams (reference quirk
-    B9). Convs have no bias; every activation is ``act_cfg`` (LeakyReLU 0.01 as the reference,
-    which replaced every ReLU of torchvision's ResNet).
+    and run once on each stream, so its BN running statistics see both streams
+    (``docs/reference_parity.md`` R3). Convs have no bias; every activation is ``act_cfg``
+    (LeakyReLU 0.01 as the reference, which replaced every ReLU of torchvision's ResNet; R2).
 
     Channel counts (depth 50 / 18, 34, with ``base_channels=64``): C2 256 / 64, C3 512 / 128,
     C4 1024 / 256, C5 2048 / 512 (all scale with ``base_channels``); strides 4, 8, 16, 32
