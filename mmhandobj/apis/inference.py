@@ -40,6 +40,7 @@ from mmhandobj.datasets.transforms import (
 )
 from mmhandobj.registry import MODELS
 from mmhandobj.structures import HandObjectDataSample, bbox21_from_points
+from mmhandobj.utils import apply_mmengine_patches
 
 ImageType = Union[str, np.ndarray]
 #: The crop transforms whose arguments are read from the config's test pipeline.
@@ -54,8 +55,9 @@ def init_model(config: Union[str, Path, Config], checkpoint: Optional[str] = Non
 
     Args:
         config: Config file path or ``Config``.
-        checkpoint: Checkpoint file (loaded with MMEngine's ``load_checkpoint``; importing
-            mmhandobj registers a safe weights-only loader). None keeps random weights.
+        checkpoint: Checkpoint file (loaded with MMEngine's ``load_checkpoint`` after
+            :func:`~mmhandobj.utils.apply_mmengine_patches`: weights-only, clear errors for
+            broken files). None keeps random weights.
         device: Torch device, e.g. ``'cpu'`` or ``'cuda:0'``.
         cfg_options: Overrides merged into the config (``Config.merge_from_dict``).
 
@@ -75,6 +77,7 @@ def init_model(config: Union[str, Path, Config], checkpoint: Optional[str] = Non
         config.model.backbone.init_cfg = None
     model = MODELS.build(config.model)
     if checkpoint is not None:
+        apply_mmengine_patches()
         load_checkpoint(model, checkpoint, map_location='cpu')
     model.cfg = config
     return model.to(device).eval()
@@ -228,6 +231,12 @@ def inference_handobj(model: nn.Module, imgs: Union[ImageType, Sequence[ImageTyp
         if not (np.isfinite(boxes).all() and (boxes[:, 2:] > boxes[:, :2]).all()):
             raise ValueError(f'{name}: boxes must be finite x1y1x2y2 with x2 > x1 and y2 > y1, '
                              f'got {boxes.tolist()}')
+        for i, (box, image) in enumerate(zip(boxes, images)):
+            height, width = image.shape[:2]
+            if box[2] <= 0 or box[3] <= 0 or box[0] >= width or box[1] >= height:
+                raise ValueError(f'{name}[{i}]: box {box.tolist()} lies entirely outside the '
+                                 f'{width}x{height} image {paths[i] or i}; give x1y1x2y2 in '
+                                 'pixels of that image')
     intrinsics = as_intrinsics(cam_intr, num)
     sides = [hand_side] * num if isinstance(hand_side, str) else list(hand_side)
     if len(sides) != num or any(side not in ('right', 'left') for side in sides):
