@@ -3,6 +3,7 @@ from typing import Dict, List, Optional, Union
 
 import numpy as np
 import torch
+from mmengine.logging import MessageHub
 from mmengine.model import BaseModel
 from mmengine.structures import InstanceData
 from torch import Tensor
@@ -210,17 +211,27 @@ class HFLNet(BaseModel):
         losses.update(self.obj_head.loss(
             obj_preds, normalise_to_box(gather('obj_kps2d'), obj_boxes), gather('obj_mask')))
         if self.train_cfg['check_finite']:
-            self._check_finite(losses)
+            self._check_finite(losses, data_samples)
         return losses
 
     @staticmethod
-    def _check_finite(losses: Dict[str, Tensor]) -> None:
-        """Raise ``FloatingPointError`` naming every non-finite loss (one sync if all fine)."""
+    def _check_finite(losses: Dict[str, Tensor], data_samples: SampleList) -> None:
+        """Raise ``FloatingPointError`` naming every non-finite loss (one sync if all fine).
+
+        The message names the epoch and iteration (1-based, from MMEngine's message hub when a
+        runner trains) and the batch's image paths.
+        """
         total = sum(v.sum() for k, v in losses.items() if 'loss' in k)
         if bool(torch.isfinite(total)):
             return
         bad = [k for k, v in losses.items() if not bool(torch.isfinite(v).all())]
-        raise FloatingPointError(f'HFLNet: non-finite loss value(s) in {bad}')
+        hub = MessageHub.get_current_instance()
+        epoch, step = hub.get_info('epoch'), hub.get_info('iter')
+        where = '' if epoch is None or step is None else (
+            f' at epoch {epoch + 1}, iteration {step + 1}')
+        paths = [sample.metainfo.get('img_path', '?') for sample in data_samples]
+        raise FloatingPointError(f'HFLNet: non-finite loss value(s) in {bad}{where}; batch '
+                                 f'images: {paths}')
 
     # ------------------------------------------------------------------ predict
     def predict(self, inputs: Tensor, data_samples: SampleList) -> SampleList:

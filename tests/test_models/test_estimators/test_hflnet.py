@@ -203,3 +203,18 @@ def test_predict_recovers_a_known_object_pose(model):
 
 def test_is_registered():
     assert MODELS.get('HFLNet') is HFLNet
+
+
+def test_non_finite_loss_names_epoch_iteration_and_images(model):
+    from mmengine.logging import MessageHub
+    hub = MessageHub.get_instance('test_non_finite_loss')  # the current hub, as in a runner
+    hub.update_info('epoch', 2)
+    hub.update_info('iter', 17)
+    model.train()
+    samples = make_samples()
+    for i, sample in enumerate(samples):
+        sample.set_metainfo(dict(img_path=f'/data/seq/{i:04d}.png'))
+    samples[0].gt_instances.joints2d = torch.full((1, 21, 2), float('inf'))
+    with pytest.raises(FloatingPointError, match=r"loss_joints2d.*at epoch 3, iteration 18; "
+                       r"batch images: \['/data/seq/0000.png', '/data/seq/0001.png'\]"):
+        model(torch.rand(2, 3, 64, 64), samples, mode='loss')
