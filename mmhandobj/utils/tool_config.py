@@ -25,7 +25,7 @@ def runner_config_keys() -> Set[str]:
     from mmengine.runner import Runner
     keys = set(inspect.signature(Runner.__init__).parameters) - {'self', 'cfg'}
     return keys | {'launcher', 'env_cfg', 'log_level', 'auto_scale_lr', 'default_scope',
-                   'randomness', 'load_from', 'resume'}
+                   'randomness', 'load_from', 'resume', 'custom_imports'}
 
 
 def check_top_level_keys(options: dict, config_keys: Iterable[str], config: str) -> None:
