@@ -19,8 +19,8 @@ import torch
 from mmengine.registry import init_default_scope
 
 from mmhandobj.datasets.converters import convert_dexycb, convert_ho3d
-from mmhandobj.datasets.synthetic import make_synthetic_world, read_world_summary
 from mmhandobj.registry import MODELS
+from mmhandobj.synthetic import make_synthetic_world, read_world_summary
 
 ROOT = Path(__file__).parents[2]
 HO3D_CONFIG = str(ROOT / 'configs' / 'hfl' / 'hfl_r50_ho3d.py')

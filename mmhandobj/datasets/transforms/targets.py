@@ -4,8 +4,9 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from mmhandobj.registry import TRANSFORMS
+from mmhandobj.structures.geometry import transform_points_2d
 
-from .geometry import bbox_from_points, transform_points
+from .geometry import bbox_from_points
 
 #: Where the RoI boxes are formed: after mapping the points into the crop, or in the image.
 BOX_FRAMES = ('crop', 'original')
@@ -39,16 +40,17 @@ class GenerateHandObjectTargets(BaseTransform):
     """Hand/object RoI boxes in the crop and the object mask target.
 
     hand box = bbox(crop joints, ``hand_expand``) (or of the two ``hand_points_crop`` corners
-    when no joints are known); object box = bbox(crop object keypoints, ``obj_expand``);
+    when no joints are known); object box = bbox(crop object keypoints, ``obj_expand``) (or of
+    the two ``obj_points_crop`` corners);
     object mask = the crop mask cut to the object box, resized to ``mask_size`` (nearest),
     nonzero. A frame without hand points gets the object box as its hand box and vice versa;
     with neither, the whole crop.
 
-    Required keys: ``img_shape`` and any of ``joints2d``, ``hand_points_crop``, ``obj_kps2d``
-    (with ``box_frame='original'``: ``crop_total``, ``crop_rotation`` and any of
-    ``joints2d_precrop``, ``hand_box_hint``, ``obj_kps2d_precrop``). Optional keys:
-    ``obj_mask_crop`` (removed). Added keys: ``hand_bbox``, ``obj_bbox`` ((4,) float32 crop
-    pixels), ``obj_mask`` ((S, S) float32, when a mask was loaded).
+    Required keys: ``img_shape`` and any of ``joints2d``, ``hand_points_crop``, ``obj_kps2d``,
+    ``obj_points_crop`` (with ``box_frame='original'``: ``crop_total``, ``crop_rotation`` and
+    any of ``joints2d_precrop``, ``hand_box_hint``, ``obj_kps2d_precrop``, ``obj_box_hint``).
+    Optional keys: ``obj_mask_crop`` (removed). Added keys: ``hand_bbox``, ``obj_bbox``
+    ((4,) float32 crop pixels), ``obj_mask`` ((S, S) float32, when a mask was loaded).
 
     Args:
         hand_expand: Hand box expansion (reference 1.1).
@@ -73,9 +75,10 @@ class GenerateHandObjectTargets(BaseTransform):
         """Box of ``results[points_key]`` in crop pixels, per ``box_frame`` (None if absent)."""
         if self.box_frame == 'crop':
             return bbox_from_points(results[points_key], expand) if points_key in results else None
-        if points_key == 'hand_points_crop':
-            points = (None if 'hand_box_hint' not in results
-                      else np.reshape(results['hand_box_hint'], (2, 2)))
+        hints = {'hand_points_crop': 'hand_box_hint', 'obj_points_crop': 'obj_box_hint'}
+        if points_key in hints:
+            hint = results.get(hints[points_key])
+            points = None if hint is None else np.reshape(hint, (2, 2))
         else:
             points = results.get(f'{points_key}_precrop')
         if points is None:
@@ -84,12 +87,13 @@ class GenerateHandObjectTargets(BaseTransform):
             raise ValueError(f'{results.get("img_path")}: box_frame="original" needs an '
                              f'unrotated crop, got crop_rotation={results["crop_rotation"]}')
         box = bbox_from_points(points, expand).reshape(2, 2)
-        return transform_points(box, results['crop_total']).reshape(4)
+        return transform_points_2d(box, results['crop_total']).astype(np.float32).reshape(4)
 
     def transform(self, results: dict) -> dict:
         hand = self._box(results, 'joints2d' if 'joints2d' in results else 'hand_points_crop',
                          self.hand_expand)
-        obj = self._box(results, 'obj_kps2d', self.obj_expand)
+        obj = self._box(results, 'obj_kps2d' if 'obj_kps2d' in results else 'obj_points_crop',
+                        self.obj_expand)
         height, width = results['img_shape']
         whole = np.array([0, 0, width, height], np.float32)
         hand = hand if hand is not None else (obj if obj is not None else whole)

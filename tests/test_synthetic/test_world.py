@@ -1,11 +1,12 @@
 """World-level behaviour: determinism, the completion marker, refusal to overwrite."""
 import filecmp
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from mmhandobj.datasets.synthetic import (
+from mmhandobj.synthetic import (
     COMPLETE_MARKER,
     build_object,
     is_complete_world,
@@ -88,8 +89,7 @@ def test_killed_generation_leaves_nothing_behind_the_next_one(tmp_path):
     import subprocess
     import sys
     import time
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
-        os.path.abspath(__file__)))))
+    root = str(Path(__file__).parents[2])
     out = tmp_path / 'world'
     proc = subprocess.Popen(
         [sys.executable, os.path.join(root, 'tools', 'misc', 'make_synthetic_world.py'),
