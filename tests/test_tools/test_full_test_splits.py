@@ -86,7 +86,7 @@ def test_ho3d_evaluation_split_runs_to_the_end(version, tmp_path, tmp_path_facto
                f'test_evaluator.0.version={version}']
     log = _test_tool(tmp_path, HO3D_CONFIG, checkpoint, options, tiny)
     expected = read_world_summary(world)['frames']['evaluation']
-    with open(tmp_path / 'work_dirs' / 'hfl_r50_ho3d' / 'pred.json') as f:
+    with open(tmp_path / 'work_dirs' / 'test' / 'test' / 'pred.json') as f:
         xyz, verts = json.load(f)
     assert len(xyz) == len(verts) == expected
     assert re.search(r'Epoch\(test\).*obj/ADD-0.1D: [0-9.]+', log)
