@@ -231,7 +231,7 @@ def test_non_finite_loss_names_epoch_iteration_and_images(model):
     samples = make_samples()
     for i, sample in enumerate(samples):
         sample.set_metainfo(dict(img_path=f'/data/seq/{i:04d}.png'))
-    samples[0].gt_instances.joints2d = torch.full((1, 21, 2), float('inf'))
-    with pytest.raises(FloatingPointError, match=r"loss_joints2d.*at epoch 3, iteration 18; "
+    samples[0].gt_instances.mano_shape = torch.full((1, 10), float('nan'))
+    with pytest.raises(FloatingPointError, match=r"loss_mano_shape.*at epoch 3, iteration 18; "
                        r"batch images: \['/data/seq/0000.png', '/data/seq/0001.png'\]"):
         model(torch.rand(2, 3, 64, 64), samples, mode='loss')
