@@ -67,9 +67,13 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     model = init_model(args.config, args.checkpoint, device=args.device)
-    sample = inference_handobj(
-        model, args.img, args.hand_bbox, args.obj_bbox, args.cam_intr, obj_name=args.obj_name,
-        obj_model_root=args.obj_model_root, hand_side=args.hand_side, root_joint=args.root)
+    try:
+        sample = inference_handobj(
+            model, args.img, args.hand_bbox, args.obj_bbox, args.cam_intr,
+            obj_name=args.obj_name, obj_model_root=args.obj_model_root,
+            hand_side=args.hand_side, root_joint=args.root)
+    except ValueError as err:  # bad inputs (boxes, intrinsics): say which, without a traceback
+        raise SystemExit(f'error: {err}') from None
     pred = sample.pred_instances
     flip = bool(sample.metainfo['flip'])
     joints = root_relative_to_camera(pred.hand_joints3d, np.zeros((1, 3)), [flip])[0] * 1000

@@ -1,9 +1,9 @@
 """mmhandobj: joint 3D hand and object pose estimation on MMEngine.
 
-Importing the package registers a safe local checkpoint loader with MMEngine (see
-:mod:`mmhandobj.utils.checkpoint`), so ``resume`` works under torch >= 2.6.
+Importing the package changes nothing in MMEngine; the tools and :func:`mmhandobj.apis.init_model`
+call :func:`mmhandobj.utils.apply_mmengine_patches` (safe checkpoint loading under torch >= 2.6,
+atomic checkpoint writes).
 """
-from . import utils  # noqa: F401  (registers the checkpoint loader)
 from .version import __version__
 
 __all__ = ['__version__']

@@ -13,7 +13,12 @@ import os.path as osp
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from mmhandobj.utils import add_common_tool_args, load_tool_config, setup_distributed
+from mmhandobj.utils import (
+    add_common_tool_args,
+    apply_mmengine_patches,
+    load_tool_config,
+    setup_distributed,
+)
 
 
 def parse_args() -> argparse.Namespace:
@@ -53,6 +58,7 @@ def build_config(args: argparse.Namespace) -> Config:
 
 def main() -> None:
     args = parse_args()
+    apply_mmengine_patches()
     runner = Runner.from_cfg(build_config(args))
     runner.test()
 

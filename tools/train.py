@@ -6,12 +6,26 @@ Examples:
     bash tools/dist_train.sh configs/hfl/hfl_r50_dexycb.py 4          # 4 processes (torchrun)
 """
 import argparse
+import os
+import os.path as osp
 
 import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from mmhandobj.utils import add_common_tool_args, load_tool_config, setup_distributed
+from mmhandobj.utils import (
+    PidLock,
+    PidLockError,
+    add_common_tool_args,
+    apply_mmengine_patches,
+    find_resume_checkpoint,
+    load_tool_config,
+    setup_distributed,
+    sweep_stale_temporary_files,
+)
+
+#: Lock file of a work dir while a training runs in it.
+WORK_DIR_LOCK = '.train.lock'
 
 
 def parse_args() -> argparse.Namespace:
@@ -44,8 +58,12 @@ def build_config(args: argparse.Namespace) -> Config:
                              f'{args.config}')
         cfg.auto_scale_lr.enable = True
     if args.resume == 'auto':
+        # MMEngine would take an empty or dangling last_checkpoint at its word
         cfg.resume = True
-        cfg.load_from = None
+        cfg.load_from = find_resume_checkpoint(cfg.work_dir)
+        if cfg.load_from is None:
+            cfg.resume = False
+            print(f'--resume: no checkpoint in {cfg.work_dir}; training from scratch')
     elif args.resume is not None:
         cfg.resume = True
         cfg.load_from = args.resume
@@ -55,8 +73,21 @@ def build_config(args: argparse.Namespace) -> Config:
 
 def main() -> None:
     args = parse_args()
-    runner = Runner.from_cfg(build_config(args))
-    runner.train()
+    apply_mmengine_patches()
+    cfg = build_config(args)
+    lock = None
+    if os.environ.get('RANK', '0') == '0':
+        lock = PidLock(osp.join(cfg.work_dir, WORK_DIR_LOCK), f'work dir {cfg.work_dir}')
+        try:
+            lock.acquire()
+        except PidLockError as err:
+            raise SystemExit(f'{err} (another training writes there: pass --work-dir)') from None
+        sweep_stale_temporary_files(cfg.work_dir)
+    try:
+        Runner.from_cfg(cfg).train()
+    finally:
+        if lock is not None:
+            lock.release()
 
 
 if __name__ == '__main__':

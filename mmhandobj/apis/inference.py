@@ -33,6 +33,7 @@ from torch import nn
 from mmhandobj.datasets.object_models import ObjectModelBank
 from mmhandobj.registry import MODELS
 from mmhandobj.structures import HandObjectDataSample
+from mmhandobj.utils import apply_mmengine_patches
 
 ImageType = Union[str, np.ndarray]
 
@@ -43,8 +44,9 @@ def init_model(config: Union[str, Path, Config], checkpoint: Optional[str] = Non
 
     Args:
         config: Config file path or ``Config``.
-        checkpoint: Checkpoint file (loaded with MMEngine's ``load_checkpoint``; importing
-            mmhandobj registers a safe weights-only loader). None keeps random weights.
+        checkpoint: Checkpoint file (loaded with MMEngine's ``load_checkpoint`` after
+            :func:`~mmhandobj.utils.apply_mmengine_patches`: weights-only, clear errors for
+            broken files). None keeps random weights.
         device: Torch device, e.g. ``'cpu'`` or ``'cuda:0'``.
         cfg_options: Overrides merged into the config (``Config.merge_from_dict``).
 
@@ -64,6 +66,7 @@ def init_model(config: Union[str, Path, Config], checkpoint: Optional[str] = Non
         config.model.backbone.init_cfg = None
     model = MODELS.build(config.model)
     if checkpoint is not None:
+        apply_mmengine_patches()
         load_checkpoint(model, checkpoint, map_location='cpu')
     model.cfg = config
     return model.to(device).eval()
@@ -144,6 +147,17 @@ def _image_input(img: ImageType, index: int) -> dict:
         raise ValueError(f'imgs[{index}]: expected an image path or an (H, W, 3) uint8 BGR '
                          f'array, got {img.dtype} {img.shape}')
     return dict(img=img, img_path='')
+
+
+def _check_boxes_touch_image(hand_box: np.ndarray, obj_box: np.ndarray, index: int,
+                             meta: dict) -> None:
+    """Refuse a box that lies entirely outside its image (``ori_shape``, pixels)."""
+    height, width = meta['ori_shape']
+    for name, box in (('hand_bboxes', hand_box), ('obj_bboxes', obj_box)):
+        if box[2] <= 0 or box[3] <= 0 or box[0] >= width or box[1] >= height:
+            raise ValueError(f'{name}[{index}]: box {box.tolist()} lies entirely outside the '
+                             f'{width}x{height} image {meta.get("img_path") or index}; give '
+                             'x1y1x2y2 in pixels of that image')
 
 
 def _names(value: Union[None, str, Sequence[str]], num: int) -> List[Optional[str]]:
@@ -235,6 +249,8 @@ def inference_handobj(model: nn.Module, imgs: Union[ImageType, Sequence[ImageTyp
         if packed is None:
             raise ValueError(f'imgs[{i}]: the test pipeline dropped the image (an '
                              "on_error='skip' loader?)")
+        _check_boxes_touch_image(hand_boxes[i], obj_boxes[i], i,
+                                 packed['data_samples'].metainfo)
         inputs.append(packed['inputs'])
         samples.append(packed['data_samples'])
 

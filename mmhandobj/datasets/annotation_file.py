@@ -22,14 +22,16 @@ key                dtype, shape        meaning
 ``frame_key``      bytes (N,)          HO3D ``SEQ/FID``; DexYCB ``subject/seq/serial/frame``.
 ``cam_intr``       float32 (N, 3, 3)   intrinsics K.
 ``is_left``        bool (N,)           real hand side is left.
-``has_hand``       bool (N,)           full hand GT present (joints, MANO).
+``has_hand``       bool (N,)           hand GT present (3D and 2D joints; DexYCB: ``joint_3d``
+                                       given, the frames its toolkit scores).
 ``joints2d``       float32 (N, 21, 2)  hand joints (NaN when ``has_hand`` is False).
 ``joints3d``       float32 (N, 21, 3)  hand joints (NaN when ``has_hand`` is False).
 ``root_joint``     float32 (N, 3)      wrist (NaN when unknown).
 ``hand_box``       float32 (N, 4)      HO3D evaluation ``handBoundingBox`` x1y1x2y2 (else NaN).
 ``mano_pose``      float32 (N, 48)     axis-angle; the global orient is in the camera frame;
                                        the 45 finger values are relative to
-                                       ``mano_pose_offset`` (flat = value + offset).
+                                       ``mano_pose_offset`` (flat = value + offset); all NaN
+                                       for a hand without a MANO fit (DexYCB ``pose_m`` = 0).
 ``mano_shape``     float32 (N, 10)     MANO betas.
 ``has_obj``        bool (N,)           object pose present.
 ``obj_index``      int16 (N,)          index into ``obj_names``.
@@ -42,7 +44,8 @@ key                dtype, shape        meaning
 """
 import json
 import os
-from typing import Any, Dict, Sequence, Tuple
+import zipfile
+from typing import Any, Dict, List, Sequence, Tuple
 
 import numpy as np
 
@@ -70,6 +73,12 @@ COLUMNS: Dict[str, Tuple[Any, Tuple[int, ...]]] = {
     'obj_index': (np.int16, ()),
     'obj_pose': (np.float32, (3, 4)),
 }
+
+
+#: COCO compressed RLE characters are ``48 + 6-bit value``.
+_RLE_CHAR_OFFSET = 48
+#: numpy dtype kind of each column type (ints may be signed or not).
+_DTYPE_KINDS = {bytes: 'S', np.float32: 'f', np.bool_: 'b', np.int16: 'i'}
 
 
 def empty_frame() -> Dict[str, Any]:
@@ -127,6 +136,12 @@ def load_annotation_file(path: str) -> Tuple[Dict[str, np.ndarray], Dict[str, An
     Returns:
         ``(columns, meta)``: the per-frame arrays (plus ``mask_rle``/``mask_offsets``) and the
         metadata dict.
+
+    Raises:
+        FileNotFoundError: No such file.
+        ValueError: A truncated/corrupt ``.npz``, unreadable ``__meta__`` JSON, a missing field,
+            a wrong shape or dtype, mask offsets that do not index ``mask_rle``, or an
+            ``obj_index`` outside ``obj_names``; the message names the file and the field.
     """
     if not os.path.isfile(path):
         raise FileNotFoundError(
@@ -134,11 +149,19 @@ def load_annotation_file(path: str) -> Tuple[Dict[str, np.ndarray], Dict[str, An
     try:
         with np.load(path, allow_pickle=False) as npz:
             columns = {key: npz[key] for key in npz.files}
-    except (ValueError, OSError, EOFError) as err:
-        raise ValueError(f'{path}: not a readable annotation .npz ({err})') from err
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as err:
+        raise ValueError(f'{path}: not a readable annotation .npz, truncated or corrupt '
+                         f'({type(err).__name__}: {err}); re-run the converter') from err
     if '__meta__' not in columns:
         raise ValueError(f'{path}: missing field "__meta__"; not an mmhandobj annotation file')
-    meta = json.loads(str(columns.pop('__meta__')))
+    try:
+        meta = json.loads(str(columns.pop('__meta__')))
+    except json.JSONDecodeError as err:
+        raise ValueError(f'{path}: field "__meta__" is not valid JSON ({err}); re-run the '
+                         'converter') from err
+    if not isinstance(meta, dict):
+        raise ValueError(f'{path}: field "__meta__" must be a JSON object, got '
+                         f'{type(meta).__name__}')
     if meta.get('format') != ANNOTATION_FORMAT:
         raise ValueError(f'{path}: field "__meta__.format" is {meta.get("format")!r}, '
                          f'expected {ANNOTATION_FORMAT!r}')
@@ -149,14 +172,34 @@ def load_annotation_file(path: str) -> Tuple[Dict[str, np.ndarray], Dict[str, An
         if key not in meta:
             raise ValueError(f'{path}: missing field "__meta__.{key}"; re-run the converter')
     num = int(meta['num_frames'])
-    for name, (_, shape) in COLUMNS.items():
+    for name, (dtype, shape) in COLUMNS.items():
         if name not in columns:
             raise ValueError(f'{path}: missing field {name!r}')
         if columns[name].shape != (num, ) + shape:
             raise ValueError(f'{path}: field {name!r} has shape {columns[name].shape}, '
                              f'expected {(num, ) + shape}')
-    if columns['mask_offsets'].shape != (num + 1, ):
+        if columns[name].dtype.kind != _DTYPE_KINDS[dtype]:
+            raise ValueError(f'{path}: field {name!r} has dtype {columns[name].dtype}, expected '
+                             f'{np.dtype(dtype).name}')
+    for name, kind in (('mask_rle', 'u'), ('mask_offsets', 'i')):
+        if name not in columns:
+            raise ValueError(f'{path}: missing field {name!r} (object masks); re-run the '
+                             'converter')
+        if columns[name].dtype.kind != kind or columns[name].ndim != 1:
+            raise ValueError(f'{path}: field {name!r} has dtype {columns[name].dtype} and shape '
+                             f'{columns[name].shape}, expected a 1-D {kind}int array')
+    offsets = columns['mask_offsets']
+    if offsets.shape != (num + 1, ):
         raise ValueError(f'{path}: field "mask_offsets" must have {num + 1} entries')
+    if offsets[0] != 0 or (np.diff(offsets) < 0).any() or offsets[-1] != len(columns['mask_rle']):
+        raise ValueError(f'{path}: field "mask_offsets" must rise from 0 to the length of '
+                         f'"mask_rle" ({len(columns["mask_rle"])})')
+    obj_index = columns['obj_index'][columns['has_obj']]
+    num_names = len(meta['obj_names'])
+    if len(obj_index) and (obj_index.min() < 0 or obj_index.max() >= num_names):
+        bad = int(obj_index[(obj_index < 0) | (obj_index >= num_names)][0])
+        raise ValueError(f'{path}: field "obj_index" holds {bad}, outside the {num_names} '
+                         'entries of "__meta__.obj_names"')
     return columns, meta
 
 
@@ -169,10 +212,46 @@ def encode_mask(mask: np.ndarray) -> bytes:
     return rle['counts']
 
 
+def rle_run_lengths(rle: bytes) -> List[int]:
+    """Run lengths of a COCO compressed RLE string (pycocotools' ``rleFrString``).
+
+    Raises:
+        ValueError: On a character outside the format's alphabet or an unfinished value.
+    """
+    counts: List[int] = []
+    pos = 0
+    while pos < len(rle):
+        value, shift, more = 0, 0, True
+        while more:
+            if pos >= len(rle):
+                raise ValueError('the RLE string ends inside a value (truncated)')
+            code = rle[pos] - _RLE_CHAR_OFFSET
+            if not 0 <= code < 64:
+                raise ValueError(f'byte {rle[pos]} at position {pos} is not an RLE character')
+            value |= (code & 0x1F) << shift
+            more = bool(code & 0x20)
+            pos += 1
+            shift += 5
+            if not more and code & 0x10:
+                value |= -1 << shift
+        if len(counts) > 2:
+            value += counts[-2]
+        counts.append(value)
+    return counts
+
+
 def decode_mask(rle: bytes, height: int, width: int) -> np.ndarray:
-    """Decode :func:`encode_mask` output to a ``(H, W)`` uint8 mask (zeros for empty bytes)."""
+    """Decode :func:`encode_mask` output to a ``(H, W)`` uint8 mask (zeros for empty bytes).
+
+    Raises:
+        ValueError: When ``rle`` is not a COCO RLE of exactly ``height * width`` pixels.
+    """
     from pycocotools import mask as mask_utils
     if len(rle) == 0:
         return np.zeros((height, width), np.uint8)
+    runs = rle_run_lengths(bytes(rle))
+    if min(runs) < 0 or sum(runs) != height * width:
+        raise ValueError(f'the RLE describes {sum(runs)} pixels in runs of {min(runs)} or more, '
+                         f'expected {height}x{width} = {height * width} in non-negative runs')
     return mask_utils.decode({'size': [height, width], 'counts': bytes(rle)})
 

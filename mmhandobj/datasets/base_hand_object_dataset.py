@@ -22,11 +22,12 @@ class HandObjectBaseDataset(BaseDataset):
     ``get_data_info`` builds one sample dict on demand.
 
     Sample dict keys (consumed by the transforms in :mod:`mmhandobj.datasets.transforms`):
-        img_path (str), sample_idx (int), dataset_name (str), frame_key (str), sequence (str),
-        ori_shape ((H, W)), ori_cam_intr ((3, 3) float32), hand_side ('right'|'left'),
-        has_hand (bool), joints2d ((21, 2) px), joints3d ((21, 3) m), root_joint ((3,) m),
-        hand_box_hint ((4,) px, HO3D evaluation only), mano_pose ((48,) axis-angle, fingers
-        relative to mano_pose_offset), mano_pose_offset ((45,)), mano_pose_flat (bool: the
+        img_path (str), ann_file (str), sample_idx (int), dataset_name (str), frame_key (str),
+        sequence (str), ori_shape ((H, W)), ori_cam_intr ((3, 3) float32),
+        hand_side ('right'|'left'), has_hand (bool), joints2d ((21, 2) px),
+        joints3d ((21, 3) m), root_joint ((3,) m), hand_box_hint ((4,) px, HO3D evaluation
+        only), mano_pose ((48,) axis-angle, fingers relative to mano_pose_offset; all NaN
+        without a MANO fit), mano_pose_offset ((45,)), mano_pose_flat (bool: the
         stored pose is flat-hand-mean for its side, else relative to the side's own
         hands_mean), mano_shape ((10,)),
         has_obj (bool), obj_name (str), obj_cls (int), obj_pose ((3, 4)), obj_kps3d ((21, 3) m,
@@ -90,6 +91,7 @@ class HandObjectBaseDataset(BaseDataset):
                       if isinstance(self._indices, int) else np.asarray(self._indices))
             frame_ids = frame_ids[subset]
         self._frame_ids = frame_ids
+        self._check_hand_values(frame_ids)
         self.objects = ObjectModelBank(self.obj_model_root, self.diameter_mode)
         obj_names: List[str] = list(self._ann_meta['obj_names'])
         used = np.unique(self._columns['obj_index'][frame_ids][
@@ -101,6 +103,29 @@ class HandObjectBaseDataset(BaseDataset):
         print_log(f'{type(self).__name__}: {len(frame_ids)} of {len(keep)} frames from '
                   f'{self.ann_file}', logger='current')
         self._fully_initialized = True
+
+    def _check_hand_values(self, frame_ids: np.ndarray) -> None:
+        """Refuse NaN/inf in the hand annotations of the selected frames with a hand.
+
+        Joints and MANO shape must be finite; the MANO pose must be finite, or all NaN (no MANO
+        fit, DexYCB) at test time only, where nothing reads it.
+
+        Raises:
+            ValueError: Naming the file, the field, the number of frames and the first one.
+        """
+        col = self._columns
+        ids = frame_ids[col['has_hand'][frame_ids]]
+        for name in ('joints2d', 'joints3d', 'mano_shape', 'mano_pose'):
+            values = col[name][ids].reshape(len(ids), -1) if len(ids) else np.zeros((0, 1))
+            finite = np.isfinite(values).all(1)
+            if name == 'mano_pose' and self.test_mode:
+                finite |= np.isnan(values).all(1)
+            if not finite.all():
+                bad = ids[~finite]
+                raise ValueError(
+                    f'{self.ann_file}: field {name!r} holds NaN/inf in {len(bad)} frame(s) with '
+                    f'a hand, e.g. {col["frame_key"][bad[0]].decode("utf-8")}; re-run the '
+                    'converter on the raw dataset (or remove those frames)')
 
     def load_data_list(self) -> List[dict]:
         """Not used: the annotations stay columnar (see the class docstring)."""
@@ -123,6 +148,7 @@ class HandObjectBaseDataset(BaseDataset):
         cam_intr = col['cam_intr'][i].copy()
         info: Dict[str, Any] = dict(
             img_path=osp.join(self.data_root, col['img_path'][i].decode('utf-8')),
+            ann_file=self.ann_file,
             sample_idx=idx,
             dataset_name=self.DATASET_NAME,
             frame_key=col['frame_key'][i].decode('utf-8'),

@@ -44,8 +44,10 @@ class DexYCBDataset(HandObjectBaseDataset):
     Reads the annotation file written by ``tools/dataset_converters/dexycb.py``. Left hands
     are kept with their side (``hand_side``); ``CanonicalizeHandSide`` mirrors them. In
     training (``test_mode=False``) frames without a valid hand, without an object pose, or whose
-    hand box fails the HandOccNet filter are dropped, as the reference does; at test time all
-    frames are kept and the ones without a valid hand are counted in the log.
+    hand box fails the HandOccNet filter are dropped, as the reference does (a hand without a
+    MANO fit is dropped too); at test time all frames are kept and the ones without a hand
+    (``joint_3d`` all -1 in DexYCB) are counted in the log: :class:`DexYCBHandMetric` skips
+    them as the toolkit does, :class:`ObjectPoseMetric` scores every frame with an object.
 
     Args:
         data_root: DexYCB root.
@@ -86,12 +88,16 @@ class DexYCBDataset(HandObjectBaseDataset):
         has_hand = columns['has_hand']
         if self.test_mode:
             print_log(f'DexYCB {self.setup}/{self.split}: {int((~has_hand).sum())} of '
-                      f'{len(has_hand)} test frames have no valid hand (kept)', logger='current')
+                      f'{len(has_hand)} test frames have no hand (kept: the object metrics '
+                      'score them, the hand metric skips them as the toolkit does)',
+                      logger='current')
             return np.ones(len(has_hand), bool)
         width, height = meta['image_size']
-        keep = has_hand & columns['has_obj'] & handoccnet_box_valid(
+        has_mano = has_hand & np.isfinite(columns['mano_pose']).all(1)
+        keep = has_mano & columns['has_obj'] & handoccnet_box_valid(
             columns['joints2d'], width, height)
         print_log(f'DexYCB {self.setup}/{self.split}: dropped {int((~has_hand).sum())} frames '
-                  f'without a valid hand, {int((has_hand & ~keep).sum())} with no object pose '
-                  f'or a degenerate hand box', logger='current')
+                  f'without a hand, {int((has_hand & ~has_mano).sum())} without a MANO fit '
+                  f'(pose_m), {int((has_mano & ~keep).sum())} with no object pose or a '
+                  'degenerate hand box', logger='current')
         return keep

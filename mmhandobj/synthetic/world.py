@@ -1,14 +1,22 @@
 """Public entry of the synthetic hand-object world.
 
 A world is written into ``<out_dir>.tmp-<pid>`` and moved to ``out_dir`` with one
-``os.replace`` once complete; the last file written before the move is the marker
-``<out_dir>/.complete`` (JSON summary). So a folder at ``out_dir`` is either a complete world
-or was not made here; check :func:`is_complete_world` before reading one.
+``os.replace`` once complete, while the lock file ``<out_dir>.lock`` keeps other generations
+out (temporary folders of killed generations are removed on the next run); the last file
+written before the move is the marker ``<out_dir>/.complete`` (JSON summary). So a folder at
+``out_dir`` is either a complete world or was not made here; check :func:`is_complete_world`
+before reading one.
 """
+import glob
 import json
 import os
 import shutil
 from typing import Dict
+
+from mmengine.logging import print_log
+
+from mmhandobj.utils.checkpoint import pid_alive
+from mmhandobj.utils.pid_lock import PidLock, PidLockError
 
 from .dexycb_writer import DexYCBWriter
 from .hands import write_mano_files
@@ -21,6 +29,8 @@ COMPLETE_MARKER = '.complete'
 #: palm range, equally likely grasps and mustard-first sequence order; DexYCB unchanged);
 #: worlds written before it existed count as 1.
 WORLD_VERSION = 2
+#: Suffix of the folder a world is rendered into, followed by the generating process id.
+TMP_SUFFIX = '.tmp-'
 
 
 def is_complete_world(out_dir: str) -> bool:
@@ -40,6 +50,41 @@ def read_world_summary(out_dir: str) -> Dict:
     with open(marker) as f:
         summary = json.load(f)
     summary.setdefault('world_version', 1)
+    return summary
+
+
+def _sweep_killed_generations(out_dir: str) -> None:
+    """Remove the temporary folders ``<out_dir>.tmp-<pid>`` of generations that were killed."""
+    for path in glob.glob(glob.escape(out_dir) + TMP_SUFFIX + '*'):
+        pid = path[len(out_dir) + len(TMP_SUFFIX):]
+        if pid.isdigit() and not pid_alive(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+            print_log(f'removed {path}, left by a killed world generation', logger='current')
+
+
+def _write_world(fmt: str, out_dir: str, num_frames: int, seed: int, version: str,
+                 strict: bool, workers: int) -> Dict:
+    """Render into ``<out_dir>.tmp-<pid>``, then move it to ``out_dir`` (caller holds the lock)."""
+    tmp_dir = f'{out_dir}{TMP_SUFFIX}{os.getpid()}'
+    if os.path.exists(tmp_dir):
+        shutil.rmtree(tmp_dir)
+    os.makedirs(tmp_dir)
+    try:
+        mano_dir = os.path.join(tmp_dir, 'mano')
+        write_mano_files(mano_dir)
+        if fmt == 'ho3d':
+            summary = HO3DWriter(tmp_dir, mano_dir, version, seed).write(num_frames, workers)
+        else:
+            summary = DexYCBWriter(tmp_dir, mano_dir, seed, strict).write(num_frames, workers)
+        summary['world_version'] = WORLD_VERSION
+        with open(os.path.join(tmp_dir, COMPLETE_MARKER), 'w') as f:
+            json.dump(summary, f, indent=1)
+        if os.path.isdir(out_dir):
+            os.rmdir(out_dir)
+        os.replace(tmp_dir, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+        raise
     return summary
 
 
@@ -71,33 +116,24 @@ def make_synthetic_world(fmt: str, out_dir: str, num_frames: int, seed: int = 0,
 
     Raises:
         ValueError: On an unknown format or version, or too few frames.
-        FileExistsError: If ``out_dir`` exists and is not empty.
+        FileExistsError: If ``out_dir`` exists and is not empty, or another generation is
+            writing it (the lock file ``<out_dir>.lock`` names its process).
     """
     if fmt not in ('ho3d', 'dexycb'):
         raise ValueError(f"fmt must be 'ho3d' or 'dexycb', got {fmt!r}")
     out_dir = os.path.abspath(out_dir)
-    if os.path.exists(out_dir) and (not os.path.isdir(out_dir) or os.listdir(out_dir)):
-        raise FileExistsError(f'{out_dir} exists and is not an empty folder; remove it or '
-                              'choose another out_dir')
-    tmp_dir = f'{out_dir}.tmp-{os.getpid()}'
-    if os.path.exists(tmp_dir):
-        shutil.rmtree(tmp_dir)
-    os.makedirs(tmp_dir)
+    os.makedirs(os.path.dirname(out_dir), exist_ok=True)
     try:
-        mano_dir = os.path.join(tmp_dir, 'mano')
-        write_mano_files(mano_dir)
-        if fmt == 'ho3d':
-            summary = HO3DWriter(tmp_dir, mano_dir, version, seed).write(num_frames, workers)
-        else:
-            summary = DexYCBWriter(tmp_dir, mano_dir, seed, strict).write(num_frames, workers)
-        summary['world_version'] = WORLD_VERSION
-        with open(os.path.join(tmp_dir, COMPLETE_MARKER), 'w') as f:
-            json.dump(summary, f, indent=1)
-        if os.path.isdir(out_dir):
-            os.rmdir(out_dir)
-        os.replace(tmp_dir, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp_dir, ignore_errors=True)
-        raise
+        lock = PidLock(f'{out_dir}.lock', f'synthetic world folder {out_dir}').acquire()
+    except PidLockError as err:
+        raise FileExistsError(f'another world generation is writing {out_dir}: {err}') from None
+    try:
+        _sweep_killed_generations(out_dir)
+        if os.path.exists(out_dir) and (not os.path.isdir(out_dir) or os.listdir(out_dir)):
+            raise FileExistsError(f'{out_dir} exists and is not an empty folder; remove it or '
+                                  'choose another out_dir')
+        summary = _write_world(fmt, out_dir, num_frames, seed, version, strict, workers)
+    finally:
+        lock.release()
     summary['root'] = out_dir
     return summary

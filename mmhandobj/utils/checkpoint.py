@@ -1,34 +1,58 @@
-"""Safe checkpoint loading for MMEngine under torch >= 2.6.
+"""Safe, atomic checkpoints for MMEngine, and the one place that patches MMEngine.
 
 MMEngine 0.10.7 calls ``torch.load(filename)`` without ``weights_only``; since torch 2.6 that
 means safe (weights-only) loading, which refuses the message-hub objects every MMEngine
-checkpoint holds, so ``--resume`` fails. Instead of switching safe loading off, this module
-registers a local-file loader that keeps ``weights_only=True`` and allow-lists exactly the
-globals MMEngine's own checkpoints contain (:data:`MMENGINE_CHECKPOINT_GLOBALS`). Anything else
-is refused with an error that names the offending global.
+checkpoint holds, so ``--resume`` fails. Instead of switching safe loading off,
+:func:`apply_mmengine_patches` registers a local-file loader that keeps ``weights_only=True``
+and allow-lists exactly the globals MMEngine's own checkpoints contain
+(:data:`MMENGINE_CHECKPOINT_GLOBALS`). Anything else is refused with an error that names the
+offending global.
 
-It also makes MMEngine's local file writes atomic (:class:`AtomicLocalBackend`): a checkpoint or
-``last_checkpoint`` is written to a temporary file in the same folder, flushed to disk and
-renamed over the target, so an interrupted save never leaves a truncated ``epoch_N.pth``.
+It also makes MMEngine's local file writes atomic (:class:`AtomicLocalBackend`, and the
+``last_checkpoint`` file that ``CheckpointHook`` writes with a plain ``open``): a file is
+written to a temporary file in the same folder (normal permissions, i.e. ``0o666`` minus the
+umask), flushed to disk, renamed over the target and the folder is synced, so an interrupted
+save never leaves a truncated ``epoch_N.pth`` or an empty ``last_checkpoint``.
+
+Nothing is patched on import: the tools and :func:`mmhandobj.apis.init_model` call
+:func:`apply_mmengine_patches` (idempotent), which applies each patch only to the MMEngine /
+torch versions it is written for.
 
 For a file you trust that holds other objects, set the environment variable
 ``MMHANDOBJ_TRUST_CHECKPOINTS=1`` (full pickle loading; never do this for downloaded files).
 """
+import builtins
+import errno
+import glob
 import os
 import os.path as osp
 import pickle
-import tempfile
+import re
+import uuid
+import zipfile
 from pathlib import Path
-from typing import Any, List, Optional, Union
+from typing import IO, Any, List, Optional, Union
 
 import mmengine
 import numpy as np
 import torch
 from mmengine.fileio.backends import LocalBackend, register_backend
+from mmengine.logging import print_log
 from mmengine.logging.history_buffer import HistoryBuffer
 from mmengine.runner.checkpoint import CheckpointLoader
+from mmengine.utils import digit_version
 
 TRUST_ENV = 'MMHANDOBJ_TRUST_CHECKPOINTS'
+#: MMEngine releases whose internals the patches are written for: [first, end).
+PATCHED_MMENGINE_RANGE = ('0.10.0', '0.11.0')
+#: torch release from which ``torch.load`` is weights-only by default (MMEngine resume breaks).
+TORCH_WEIGHTS_ONLY_DEFAULT = '2.6.0'
+#: Marker in the names of temporary files written by :func:`atomic_write_bytes`.
+TMP_MARKER = '.tmp-'
+_TMP_NAME = re.compile(r'^\.(?P<target>.+)' + re.escape(TMP_MARKER) + r'(?P<pid>\d+)-[0-9a-f]+$')
+#: Checkpoint file names the resume fallback considers, newest = largest number.
+_CHECKPOINT_NAME = re.compile(r'^(epoch|iter)_(\d+)\.pth$')
+_patched = False
 
 
 def _numpy_globals() -> List[Any]:
@@ -57,6 +81,10 @@ MMENGINE_CHECKPOINT_GLOBALS: List[Any] = [
     HistoryBuffer, (_history_buffer_getattr, 'builtins.getattr'), *_numpy_globals()]
 
 
+class CheckpointFileError(ValueError):
+    """A checkpoint file is empty, truncated or not a torch checkpoint (the message names it)."""
+
+
 def load_checkpoint_file(filename: str, map_location: Optional[Any] = None) -> Any:
     """Load a local checkpoint with weights-only unpickling plus MMEngine's own globals.
 
@@ -69,52 +97,126 @@ def load_checkpoint_file(filename: str, map_location: Optional[Any] = None) -> A
 
     Raises:
         FileNotFoundError: When ``filename`` does not exist.
+        CheckpointFileError: When the file is empty, truncated or not a torch checkpoint.
         pickle.UnpicklingError: When the file holds a global outside the allow-list; the message
             names the global and how to opt out for trusted files.
     """
     filename = osp.expanduser(filename)
     if not osp.isfile(filename):
         raise FileNotFoundError(f'checkpoint {filename} can not be found')
-    if os.environ.get(TRUST_ENV) == '1':
-        return torch.load(filename, map_location=map_location, weights_only=False)
+    if osp.getsize(filename) == 0:
+        raise CheckpointFileError(f'checkpoint {filename} is empty (0 bytes): an interrupted '
+                                  'save or copy; use another checkpoint')
+    trusted = os.environ.get(TRUST_ENV) == '1'
     try:
+        if trusted:
+            return torch.load(filename, map_location=map_location, weights_only=False)
         with torch.serialization.safe_globals(MMENGINE_CHECKPOINT_GLOBALS):
             return torch.load(filename, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as err:
+        if trusted or 'Weights only load failed' not in str(err):
+            raise CheckpointFileError(f'checkpoint {filename} is corrupt ({err})') from None
         raise pickle.UnpicklingError(
             f'refused to load checkpoint {filename}: it holds objects outside the safe '
             f'allow-list of MMEngine checkpoints ({err}). If you trust this file, set '
             f'{TRUST_ENV}=1 to load it with full pickle.') from None
+    except (EOFError, RuntimeError, zipfile.BadZipFile, ValueError) as err:
+        raise CheckpointFileError(
+            f'checkpoint {filename} ({osp.getsize(filename)} bytes) is truncated or not a torch '
+            f'checkpoint ({type(err).__name__}: {str(err)[:200]})') from None
 
 
 def _mmengine_local_loader(filename: str, map_location: Optional[Any] = None) -> Any:
     return load_checkpoint_file(filename, map_location)
 
 
-CheckpointLoader.register_scheme(prefixes='', loader=_mmengine_local_loader, force=True)
+def fsync_folder(folder: str) -> None:
+    """Flush a folder's entries (a rename inside it) to disk; a no-op where unsupported."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def atomic_write_bytes(data: bytes, filepath: Union[str, Path]) -> None:
-    """Write ``data`` to ``filepath`` atomically (temporary file, fsync, rename).
+    """Write ``data`` to ``filepath`` atomically (temporary file, fsync, rename, folder fsync).
+
+    The temporary file ``.<name>.tmp-<pid>-<hex>`` sits next to the target, is created with
+    mode ``0o666`` minus the umask (as a plain ``open`` would) and is removed on failure;
+    :func:`sweep_stale_temporary_files` removes those a killed process left.
 
     Args:
         data: Bytes to write.
         filepath: Target path; its folder is created when missing.
+
+    Raises:
+        OSError: With the target path in the message (e.g. no space left on device).
     """
     filepath = str(filepath)
     folder = osp.dirname(osp.abspath(filepath))
     mmengine.mkdir_or_exist(folder)
-    fd, tmp_path = tempfile.mkstemp(prefix='.' + osp.basename(filepath) + '.', dir=folder)
+    tmp_path = osp.join(folder, f'.{osp.basename(filepath)}{TMP_MARKER}{os.getpid()}-'
+                        f'{uuid.uuid4().hex[:8]}')
     try:
+        fd = os.open(tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         with os.fdopen(fd, 'wb') as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp_path, filepath)
-    except BaseException:
+        fsync_folder(folder)
+    except BaseException as err:
         if osp.exists(tmp_path):
             os.remove(tmp_path)
+        if isinstance(err, OSError) and err.filename is None:
+            what = ('no space left on device' if err.errno == errno.ENOSPC
+                    else err.strerror or str(err))
+            raise OSError(err.errno, f'cannot write {filepath}: {what} ({len(data)} bytes)',
+                          filepath) from err
         raise
+
+
+def sweep_stale_temporary_files(folder: str) -> List[str]:
+    """Remove the temporary files of :func:`atomic_write_bytes` whose writer is not running.
+
+    Args:
+        folder: Folder to sweep (e.g. a work dir); missing folders are fine.
+
+    Returns:
+        The removed paths (each is logged).
+    """
+    removed = []
+    for path in glob.glob(osp.join(folder, '.*' + TMP_MARKER + '*')):
+        match = _TMP_NAME.match(osp.basename(path))
+        if match is None or pid_alive(int(match['pid'])):
+            continue
+        try:
+            os.remove(path)
+        except OSError:
+            continue
+        removed.append(path)
+        print_log(f'removed {path}, a temporary file left by an interrupted save',
+                  logger='current')
+    return removed
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id runs on this machine (the current one counts)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class AtomicLocalBackend(LocalBackend):
@@ -127,4 +229,93 @@ class AtomicLocalBackend(LocalBackend):
         atomic_write_bytes(obj.encode(encoding), filepath)
 
 
-register_backend('local', AtomicLocalBackend, force=True, prefixes='')
+class _AtomicTextFile:
+    """A write-only text file that appears at its path, complete, only when closed."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.parts: List[str] = []
+
+    def write(self, text: str) -> int:
+        self.parts.append(text)
+        return len(text)
+
+    def __enter__(self) -> '_AtomicTextFile':
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            atomic_write_bytes(''.join(self.parts).encode('utf-8'), self.path)
+
+
+def _checkpoint_hook_open(file: Any, mode: str = 'r', *args, **kwargs) -> Union[IO, Any]:
+    """``open`` seen by MMEngine's checkpoint hook: ``last_checkpoint`` is written atomically."""
+    if mode == 'w' and osp.basename(str(file)) == 'last_checkpoint':
+        return _AtomicTextFile(str(file))
+    return builtins.open(file, mode, *args, **kwargs)
+
+
+def apply_mmengine_patches() -> None:
+    """Patch MMEngine's checkpoint loading and local writes (idempotent; called by the tools).
+
+    * torch >= 2.6: MMEngine's local checkpoint loader becomes :func:`load_checkpoint_file`
+      (weights-only with MMEngine's own globals, clear errors for empty/truncated files).
+    * MMEngine 0.10.x: the local storage backend writes atomically
+      (:class:`AtomicLocalBackend`) and ``CheckpointHook`` writes ``last_checkpoint``
+      atomically.
+
+    Other MMEngine versions get no patch of their internals (a warning says so).
+    """
+    global _patched
+    if _patched:
+        return
+    _patched = True
+    if digit_version(torch.__version__) >= digit_version(TORCH_WEIGHTS_ONLY_DEFAULT):
+        CheckpointLoader.register_scheme(prefixes='', loader=_mmengine_local_loader, force=True)
+    first, end = PATCHED_MMENGINE_RANGE
+    if not digit_version(first) <= digit_version(mmengine.__version__) < digit_version(end):
+        print_log(f'mmengine {mmengine.__version__} is outside {first} <= version < {end}: '
+                  'checkpoint writes are not made atomic', logger='current', level=30)
+        return
+    from mmengine.hooks import checkpoint_hook
+    register_backend('local', AtomicLocalBackend, force=True, prefixes='')
+    checkpoint_hook.open = _checkpoint_hook_open
+
+
+def find_resume_checkpoint(work_dir: str) -> Optional[str]:
+    """The checkpoint ``--resume`` (without a path) continues from.
+
+    ``work_dir/last_checkpoint`` when it names a loadable file; otherwise (empty, missing, or
+    naming a missing/broken file) the newest loadable ``epoch_*.pth`` / ``iter_*.pth`` of the
+    work dir, with a warning.
+
+    Args:
+        work_dir: The training work dir.
+
+    Returns:
+        The checkpoint path, or None when the work dir holds none (train from scratch).
+    """
+    pointer = osp.join(work_dir, 'last_checkpoint')
+    named = None
+    if osp.isfile(pointer):
+        with open(pointer) as f:
+            named = f.read().strip() or None
+        if named is not None and osp.isfile(named):
+            return named
+    candidates = []
+    for path in glob.glob(osp.join(work_dir, '*.pth')):
+        match = _CHECKPOINT_NAME.match(osp.basename(path))
+        if match:
+            candidates.append((int(match.group(2)), match.group(1) == 'iter', path))
+    for _, _, path in sorted(candidates, reverse=True):
+        try:
+            load_checkpoint_file(path, map_location='cpu')
+        except (CheckpointFileError, pickle.UnpicklingError) as err:
+            print_log(f'--resume: skipping {path}: {err}', logger='current', level=30)
+            continue
+        state = ('is missing' if not osp.isfile(pointer) else
+                 'is empty' if named is None else f'names the missing file {named}')
+        print_log(f'--resume: {pointer} {state}; resuming from {path}, the newest loadable '
+                  'checkpoint of the work dir', logger='current', level=30)
+        return path
+    return None

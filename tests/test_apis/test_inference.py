@@ -8,6 +8,7 @@ import torch
 
 from mmhandobj.apis import as_intrinsics, inference_handobj, init_model
 from mmhandobj.datasets.converters.ho3d import read_ho3d_meta
+from mmhandobj.datasets.transforms import read_image
 from mmhandobj.models.estimators import HFLNet
 from mmhandobj.structures import HandObjectDataSample
 
@@ -61,7 +62,7 @@ def expected_crop(hand_box, obj_box, size, out=256):
     boxes = np.stack([expand(hand_box.astype(np.float32), 1.5),
                       expand(obj_box.astype(np.float32), 1.5)])
     lo = np.maximum(boxes[:, :2].min(0), 0)
-    hi = np.minimum(boxes[:, 2:].max(0), size[::-1])
+    hi = np.minimum(boxes[:, 2:].max(0), np.asarray(size[::-1], np.float32))
     centre, side = np.trunc((lo + hi) / 2), (hi - lo).max()
     affine = np.array([[out / side, 0, out / 2 - out / side * centre[0]],
                        [0, out / side, out / 2 - out / side * centre[1]]])
@@ -171,3 +172,17 @@ def test_as_intrinsics_forms():
     np.testing.assert_array_equal(as_intrinsics([[500, 510, 320, 240]] * 3, 3), [mat] * 3)
     with pytest.raises(ValueError, match='cam_intr'):
         as_intrinsics(np.eye(3)[None].repeat(2, 0), 3)
+
+
+def test_box_entirely_outside_the_image_is_refused(model, frames):
+    img, hand_box, obj_box, cam, _, _ = frames[0]
+    height, width = read_image(img).shape[:2]
+    beyond = np.array([width + 10, 20, width + 90, 100], np.float64)
+    with pytest.raises(ValueError, match=r'hand_bboxes\[0\].*entirely outside the '
+                       rf'{width}x{height} image'):
+        inference_handobj(model, img, beyond, obj_box, cam)
+    with pytest.raises(ValueError, match=r'obj_bboxes\[0\].*entirely outside'):
+        inference_handobj(model, img, hand_box, np.array([-90, -80, -10, -5.0]), cam)
+    # a box that only overlaps the image is still accepted
+    partly = np.array([-20, -20, hand_box[2], hand_box[3]], np.float64)
+    assert inference_handobj(model, img, partly, obj_box, cam).pred_instances is not None

@@ -72,3 +72,19 @@ def test_demo_end_to_end(tmp_path):
     assert sum(line.strip().startswith(('thumb_', 'index_', 'pinky_')) for line in lines) == 12
     assert sum(line.strip().startswith('R ') for line in lines) == 3
     assert any(line.strip().startswith('t (m)') for line in lines)
+
+
+def test_demo_refuses_a_box_outside_the_image(tmp_path):
+    config = write_config(tmp_path / 'tiny.py')
+    ckpt = tmp_path / 'tiny.pth'
+    torch.save(dict(state_dict=init_model(config).state_dict()), ckpt)
+    img = tmp_path / 'img.png'
+    cv2.imwrite(str(img), np.zeros((H, W, 3), np.uint8))
+    result = run_demo(str(img), config, str(ckpt), '--hand-bbox', '400', '50', '450', '170',
+                      '--obj-bbox', '120', '80', '260', '200', '--cam-intr', '300', '300',
+                      '160', '120', '--out', str(tmp_path / 'vis.jpg'))
+    assert result.returncode != 0
+    assert f'hand_bboxes[0]: box [400.0, 50.0, 450.0, 170.0] lies entirely outside the {W}x{H}' \
+        in result.stderr
+    assert 'Traceback' not in result.stderr
+    assert not (tmp_path / 'vis.jpg').exists()

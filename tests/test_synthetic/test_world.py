@@ -1,6 +1,7 @@
 """World-level behaviour: determinism, the completion marker, refusal to overwrite."""
 import filecmp
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -63,3 +64,44 @@ def test_object_models_are_closed_solids_with_surface_points():
         corners = obj.corners()
         assert np.allclose(corners[0], pts.min(0)) and np.allclose(corners[7], pts.max(0))
         assert np.allclose(corners[4], [pts[:, 0].max(), pts[:, 1].min(), pts[:, 2].min()])
+
+
+def test_second_generation_into_one_folder_gets_a_clear_message(tmp_path):
+    import socket
+    import subprocess
+    import sys
+    out = tmp_path / 'world'
+    sleeper = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])
+    try:  # a generation is running (its lock file names it)
+        (tmp_path / 'world.lock').write_text(f'{sleeper.pid} {socket.gethostname()}\n')
+        with pytest.raises(FileExistsError, match=rf'another world generation is writing '
+                           rf'{out}: .*in use by process {sleeper.pid}'):
+            make_synthetic_world('ho3d', str(out), 4, seed=0)
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    assert not out.exists()
+
+
+def test_killed_generation_leaves_nothing_behind_the_next_one(tmp_path):
+    """Kill a real generation mid-way; the next one takes its lock over and sweeps its folder."""
+    import signal
+    import subprocess
+    import sys
+    import time
+    root = str(Path(__file__).parents[2])
+    out = tmp_path / 'world'
+    proc = subprocess.Popen(
+        [sys.executable, os.path.join(root, 'tools', 'misc', 'make_synthetic_world.py'),
+         '--format', 'ho3d', '--out', str(out), '--num-frames', '200'],
+        env=dict(os.environ, PYTHONPATH=root), stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
+    tmp_dir = tmp_path / f'world.tmp-{proc.pid}'
+    deadline = time.time() + 300
+    while not (tmp_dir / 'mano').exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert tmp_dir.exists() and (tmp_path / 'world.lock').exists()
+    make_synthetic_world('ho3d', str(out), 4, seed=0)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['world']

@@ -2,6 +2,7 @@ import json
 import os
 import os.path as osp
 import pickle
+import re
 import runpy
 import shutil
 import sys
@@ -193,3 +194,88 @@ def test_dexycb_hfl_json_matches_raw_conversion(dexycb_raw_root, tmp_path):
         masks = [decode_mask(c['mask_rle'][c['mask_offsets'][i]:c['mask_offsets'][i + 1]]
                              .tobytes(), 480, 640) for c in (raw, hfl)]
         np.testing.assert_array_equal(masks[0], masks[1])
+
+
+class _Exploit:
+    """Unpickling this runs a shell command (what a crafted dataset file could do)."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return os.system, (f'touch {self.marker}',)
+
+
+def test_ho3d_crafted_meta_pickle_does_not_run(tmp_path):
+    root = tmp_path / 'ho3d'
+    meta_dir = root / 'evaluation' / 'SM1' / 'meta'
+    meta_dir.mkdir(parents=True)
+    (root / 'evaluation.txt').write_text('SM1/0000\n')
+    marker = tmp_path / 'executed'
+    with open(meta_dir / '0000.pkl', 'wb') as f:
+        pickle.dump({'camMat': _Exploit(marker)}, f, protocol=2)
+    with pytest.raises(pickle.UnpicklingError, match=r'HO3D meta file .*0000\.pkl: refusing to '
+                       r'load global (os|posix)\.system'):
+        convert_ho3d(str(root), str(tmp_path / 'out.npz'), 'evaluation')
+    assert not marker.exists()
+
+
+def _copy_dexycb(root, tmp_path):
+    copy = str(tmp_path / 'dexycb')
+    shutil.copytree(root, copy, ignore=shutil.ignore_patterns('aligned_depth_*', 'annotations'))
+    return copy
+
+
+def _label_path(root, frame_key):
+    subject, seq, serial, frame = frame_key.split('/')
+    return osp.join(root, subject, seq, serial, f'labels_{frame}.npz')
+
+
+def test_dexycb_hand_presence_follows_joint_3d_alone(dexycb_raw_root, tmp_path):
+    root = _copy_dexycb(dexycb_raw_root, tmp_path)
+    mano_root = osp.join(root, 'mano')
+    out = str(tmp_path / 'train.npz')
+    convert_dexycb(root, out, mano_root, 's0', 'train')
+    columns, _ = load_annotation_file(out)
+    hands = np.flatnonzero(columns['has_hand'])
+    no_pose, no_2d = (np.char.decode(columns['frame_key'][hands[:2]])).tolist()
+    for key, field, value in ((no_pose, 'pose_m', 0.0), (no_2d, 'joint_2d', -1.0)):
+        path = _label_path(root, key)
+        with np.load(path) as npz:
+            labels = {k: npz[k] for k in npz.files}
+        labels[field] = np.full_like(labels[field], value)
+        np.savez(path, **labels)
+    counts = convert_dexycb(root, out, mano_root, 's0', 'train')
+    edited, _ = load_annotation_file(out)
+    assert (edited['has_hand'] == columns['has_hand']).all()  # joint_3d decides, as the toolkit
+    assert counts['with_hand'] == len(hands) and counts['with_hand_hfl'] == len(hands) - 2
+    a, b = hands[:2]
+    assert np.isnan(edited['mano_pose'][a]).all()
+    cam, joints = edited['cam_intr'][b].astype(np.float64), edited['joints3d'][b]
+    projected = joints @ cam.T
+    np.testing.assert_allclose(edited['joints2d'][b], projected[:, :2] / projected[:, 2:],
+                               atol=1e-3)
+    from mmhandobj.datasets import DexYCBDataset
+    train = DexYCBDataset(data_root=root, split='train', ann_file=out, obj_model_root='models')
+    assert a not in train._frame_ids  # no MANO fit: left out of training
+
+
+def test_dexycb_truncated_labels_and_unsafe_yaml_name_the_file(dexycb_raw_root, tmp_path):
+    root = _copy_dexycb(dexycb_raw_root, tmp_path)
+    mano_root = osp.join(root, 'mano')
+    out = str(tmp_path / 'test.npz')
+    convert_dexycb(root, out, mano_root, 's0', 'test')
+    key = np.char.decode(load_annotation_file(out)[0]['frame_key'][0]).tolist()
+    path = _label_path(root, key)
+    with open(path, 'rb') as f:
+        data = f.read()
+    with open(path, 'wb') as f:
+        f.write(data[:len(data) // 2])
+    with pytest.raises(ValueError, match=rf'{re.escape(path)}: truncated or corrupt DexYCB '
+                       'labels file'):
+        convert_dexycb(root, out, mano_root, 's0', 'test')
+    meta_path = osp.join(root, *key.split('/')[:2], 'meta.yml')
+    with open(meta_path, 'a') as f:
+        f.write('extra: !!python/name:os.system\n')
+    with pytest.raises(ValueError, match=rf'{re.escape(meta_path)}: not a readable YAML file'):
+        convert_dexycb(root, out, mano_root, 's0', 'test')

@@ -101,15 +101,50 @@ def test_resume_from_checkpoint_reproduces_losses(full_run, tiny):
     assert resumed == expected
 
 
-def test_auto_resume_picks_latest_checkpoint(full_run, tiny):
+def test_auto_resume_falls_back_when_last_checkpoint_is_empty(full_run, tiny):
+    """A kill while MMEngine wrote last_checkpoint left it empty, and a killed save left its
+    temporary file: --resume continues from the newest loadable checkpoint and sweeps it."""
     cwd, full_log = full_run
     work_dir = cwd / 'work_dirs' / 'auto'
     work_dir.mkdir(parents=True)
     shutil.copy(cwd / 'work_dirs' / 'full' / 'epoch_5.pth', work_dir / 'epoch_5.pth')
-    (work_dir / 'last_checkpoint').write_text(str(work_dir / 'epoch_5.pth'))
-    log = _train(cwd, tiny, 'work_dirs/auto', '--resume')
+    (work_dir / 'last_checkpoint').write_text('')
+    dead = subprocess.Popen([sys.executable, '-c', 'pass'])
+    dead.wait()
+    stale = work_dir / f'.epoch_6.pth.tmp-{dead.pid}-0123abcd'
+    stale.write_bytes(b'\0' * 1000)
+    old_umask = os.umask(0o022)
+    try:
+        log = _train(cwd, tiny, 'work_dirs/auto', '--resume')
+    finally:
+        os.umask(old_umask)
+    assert 'last_checkpoint is empty; resuming from' in log
     assert 'resumed epoch: 5' in log
     assert _losses(log, 6) == _losses(full_log, 6)
+    assert not stale.exists()
+    assert (work_dir / 'last_checkpoint').read_text() == str(work_dir / 'epoch_6.pth')
+    assert (work_dir / 'epoch_6.pth').stat().st_mode & 0o777 == 0o644  # umask-respecting
+    assert not (work_dir / '.train.lock').exists()
+
+
+def test_second_training_in_a_locked_work_dir_is_refused(tmp_path):
+    work_dir = tmp_path / 'work'
+    work_dir.mkdir()
+    sleeper = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'])
+    try:
+        import socket
+        (work_dir / '.train.lock').write_text(f'{sleeper.pid} {socket.gethostname()}\n')
+        proc = subprocess.run([sys.executable, str(ROOT / 'tools' / 'train.py'), CONFIG,
+                               '--work-dir', str(work_dir)], capture_output=True, text=True,
+                              env=dict(os.environ, PYTHONPATH=str(ROOT)), cwd=tmp_path,
+                              timeout=600)
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    assert proc.returncode != 0
+    assert f'work dir {work_dir} is in use by process {sleeper.pid}' in proc.stderr
+    assert 'Traceback' not in proc.stderr
+    assert sorted(p.name for p in work_dir.iterdir()) == ['.train.lock']
 
 
 def test_test_tool_dumps_predictions_and_pictures(full_run, tiny):

@@ -43,9 +43,12 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     start = time.perf_counter()
-    summary = make_synthetic_world(args.format, args.out, args.num_frames, seed=args.seed,
-                                   version=args.version, strict=args.strict,
-                                   workers=args.workers)
+    try:
+        summary = make_synthetic_world(args.format, args.out, args.num_frames, seed=args.seed,
+                                       version=args.version, strict=args.strict,
+                                       workers=args.workers)
+    except FileExistsError as err:  # a non-empty --out, or another generation writing it
+        raise SystemExit(f'error: {err}') from None
     elapsed = time.perf_counter() - start
     print(json.dumps({k: v for k, v in summary.items() if k != 'sequences'}, indent=1))
     print('sequences:', {split: len(seqs) for split, seqs in summary['sequences'].items()})

@@ -11,8 +11,12 @@ Per frame, from ``labels_%06d.npz`` and ``meta.yml``:
       ``mano_pose_offset = hands_mean_right``, so the pipeline forms the flat-hand-mean pose as
       ``mirror_if_left(mano_pose)[3:] + hands_mean_right`` after mirroring, exactly as the
       HFL-Net reference (``docs/reference_parity.md`` R24). A frame has a hand when
-      ``joint_3d`` is not all -1, ``joint_2d`` is not all -1 and ``pose_m`` is not all 0 (all
-      frames are kept; the dataset filters).
+      ``joint_3d`` is not all -1, as in the toolkit's HPE evaluator (all frames are kept; the
+      dataset filters). The HFL-Net / HandOccNet frame lists also need ``joint_2d`` (not all
+      -1) and ``pose_m`` (not all 0): a hand frame without ``joint_2d`` gets the projection of
+      ``joint_3d`` (which is how DexYCB defines ``joint_2d``), one without ``pose_m`` gets a
+      NaN ``mano_pose`` (the dataset leaves it out of training). Both counts are returned
+      (``with_hand``, ``with_hand_hfl``); on DexYCB as released they are equal.
     * object: the grasped one, ``pose_y[ycb_grasp_ind]`` (model -> camera, OpenCV); class
       ``ycb_ids[ycb_grasp_ind]``.
     * mask: ``seg == grasped class id``, the *modal* (visible) mask. The HFL-Net reference used
@@ -22,12 +26,15 @@ Per frame, from ``labels_%06d.npz`` and ``meta.yml``:
 import json
 import os
 import os.path as osp
+import zipfile
 from typing import Any, Dict, List, Optional, Tuple
 
 import cv2
 import numpy as np
 import yaml
 from mmengine.logging import print_log
+
+from mmhandobj.structures import pinhole_project
 
 from ..annotation_file import empty_frame, encode_mask, save_annotation_file
 from ..object_models import YCB_CLASSES
@@ -75,7 +82,10 @@ def _load_yaml(path: str) -> Dict[str, Any]:
     if not osp.isfile(path):
         raise FileNotFoundError(f'DexYCB file not found: {path}')
     with open(path) as f:
-        data = yaml.load(f, Loader=yaml.FullLoader)
+        try:
+            data = yaml.safe_load(f)
+        except yaml.YAMLError as err:
+            raise ValueError(f'{path}: not a readable YAML file ({err})') from err
     if not isinstance(data, dict):
         raise ValueError(f'{path}: expected a YAML mapping')
     return data
@@ -139,12 +149,16 @@ def _hand_object_record(sample: Dict[str, Any], labels: Dict[str, np.ndarray],
     joint_2d = np.asarray(labels['joint_2d'], np.float64).reshape(21, 2)
     if pose_m.size != 51:
         raise ValueError(f'{where}: pose_m has {pose_m.size} values, expected 51')
-    rec['has_hand'] = not (np.all(joint_3d == -1) or np.all(joint_2d == -1)
-                           or np.all(pose_m == 0))
+    rec['has_hand'] = not np.all(joint_3d == -1)
+    has_joints2d, has_pose = not np.all(joint_2d == -1), not np.all(pose_m == 0)
+    rec['hfl_hand'] = rec['has_hand'] and has_joints2d and has_pose
     if rec['has_hand']:
+        if not has_joints2d:
+            joint_2d = pinhole_project(joint_3d, rec['cam_intr'])
+        mano_pose = (np.concatenate([pose_m[:3], pose_m[3:48] @ pca[side]['components']])
+                     if has_pose else np.full(48, np.nan))
         rec.update(joints3d=joint_3d, joints2d=joint_2d, root_joint=joint_3d[0],
-                   mano_pose=np.concatenate(
-                       [pose_m[:3], pose_m[3:48] @ pca[side]['components']]))
+                   mano_pose=mano_pose)
     ycb_ids = list(_require(sample, 'ycb_ids', where))
     grasp = int(_require(sample, 'ycb_grasp_ind', where))
     if not 0 <= grasp < len(ycb_ids):
@@ -162,8 +176,13 @@ def _hand_object_record(sample: Dict[str, Any], labels: Dict[str, np.ndarray],
 def _finish(out_file: str, frames: List[Dict[str, Any]], meta: Dict[str, Any],
             pca: Dict[str, Dict[str, np.ndarray]]) -> Dict[str, int]:
     counts = dict(frames=len(frames), with_hand=int(sum(f['has_hand'] for f in frames)),
+                  with_hand_hfl=int(sum(f.pop('hfl_hand') for f in frames)),
                   with_object=int(sum(f['has_obj'] for f in frames)),
                   left=int(sum(f['is_left'] for f in frames)))
+    print_log(f'{out_file}: {counts["frames"]} frames, {counts["with_hand"]} with a hand '
+              f'(joint_3d given: the frames the toolkit scores), {counts["with_hand_hfl"]} of '
+              f'them with joint_2d and pose_m too (the HFL-Net / HandOccNet frames), '
+              f'{counts["with_object"]} with an object pose', logger='current')
     save_annotation_file(out_file, frames, dict(
         meta, dataset='dexycb', obj_names=[YCB_CLASSES[c] for c in range(1, 22)],
         mano_pose_offset=pca['right']['mean'].tolist(), mano_pose_flat=False, counts=counts))
@@ -185,7 +204,8 @@ def convert_dexycb(root: str, out_file: str, mano_root: str, setup: str = 's0',
             sequence's ``meta.yml`` lists (small copies may hold fewer than 8).
 
     Returns:
-        Counts: ``frames``, ``with_hand``, ``with_object``, ``left``.
+        Counts: ``frames``, ``with_hand`` (``joint_3d`` given), ``with_hand_hfl`` (and
+        ``joint_2d``, ``pose_m``), ``with_object``, ``left``.
     """
     subjects, serial_ind, keep = dexycb_split_rule(setup, split)
     pca = load_pca_tables(mano_root)
@@ -223,8 +243,13 @@ def convert_dexycb(root: str, out_file: str, mano_root: str, setup: str = 's0',
                     label_path = osp.join(root, rel_dir, f'labels_{f:06d}.npz')
                     if not osp.isfile(label_path):
                         raise FileNotFoundError(f'DexYCB labels not found: {label_path}')
-                    with np.load(label_path) as npz:
-                        labels = {k: npz[k] for k in npz.files}
+                    try:
+                        with np.load(label_path, allow_pickle=False) as npz:
+                            labels = {k: npz[k] for k in npz.files}
+                    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as err:
+                        raise ValueError(f'{label_path}: truncated or corrupt DexYCB labels '
+                                         f'file ({type(err).__name__}: {err}); extract it '
+                                         'again from the DexYCB archive') from err
                     rec = _hand_object_record(
                         dict(sample, intrinsics=intrinsics[serial]), labels, pca, label_path)
                     rec.update(img_path=osp.join(rel_dir, f'color_{f:06d}.jpg'),

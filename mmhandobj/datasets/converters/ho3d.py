@@ -21,6 +21,7 @@ import numpy as np
 from mmengine.logging import print_log
 
 from mmhandobj.structures import MANO_TO_SIMPLE, OPENCV_TO_OPENGL, pinhole_project
+from mmhandobj.utils.safe_pickle import RestrictedUnpickler
 
 from ..annotation_file import empty_frame, encode_mask, save_annotation_file
 
@@ -31,14 +32,28 @@ _EVAL_KEYS = ('handJoints3D', 'handBoundingBox', 'objRot', 'objTrans', 'objName'
 
 
 def read_ho3d_meta(path: str) -> Dict[str, Any]:
-    """Load one HO3D ``meta/<FID>.pkl`` (latin1 first, as the official reader)."""
+    """Load one HO3D ``meta/<FID>.pkl`` (latin1, as the official reader) without running code.
+
+    The metas are pickles downloaded from the internet: they are read with
+    :class:`~mmhandobj.utils.safe_pickle.RestrictedUnpickler` (numpy arrays and plain values
+    only).
+
+    Raises:
+        FileNotFoundError: No such file.
+        pickle.UnpicklingError: The file names a global outside the allow-list (named).
+        ValueError: Truncated or not a pickled dict.
+    """
     if not osp.isfile(path):
         raise FileNotFoundError(f'HO3D meta file not found: {path}')
     with open(path, 'rb') as f:
         try:
-            meta = pickle.load(f, encoding='latin1')
-        except (UnicodeDecodeError, pickle.UnpicklingError, EOFError) as err:
+            meta = RestrictedUnpickler(f, path, kind='HO3D meta file').load()
+        except pickle.UnpicklingError as err:
+            if 'refusing to load global' in str(err):
+                raise
             raise ValueError(f'{path}: unreadable pickle ({err})') from err
+        except (UnicodeDecodeError, EOFError, ValueError, TypeError) as err:
+            raise ValueError(f'{path}: unreadable pickle ({type(err).__name__}: {err})') from err
     if not isinstance(meta, dict):
         raise ValueError(f'{path}: expected a pickled dict, got {type(meta).__name__}')
     return meta

@@ -9,8 +9,13 @@ from mmhandobj.registry import TRANSFORMS
 from mmhandobj.structures.geometry import transform_points_2d
 
 from .geometry import bbox_from_points, fuse_boxes, rotate_axis_angle, rotated_crop
+from .reference_crop import origin_rotated_crop, pil_affine_nearest, pil_grid_inverse_map
 
 _INTERPOLATIONS = {'nearest': cv2.INTER_NEAREST, 'bilinear': cv2.INTER_LINEAR}
+#: ``HandObjectAffine`` sampling grids: OpenCV's ``round(T^-1 k)`` or PIL's (the reference's).
+SAMPLING_GRIDS = ('opencv', 'reference')
+#: ``HandObjectAffine`` rotation conventions: camera roll ``K R2 K^-1`` or about the origin.
+ROTATION_CENTRES = ('camera', 'origin')
 
 
 def hand_points(results: dict) -> Union[np.ndarray, None]:
@@ -125,39 +130,65 @@ class HandObjectAffine(BaseTransform):
     Required keys: ``img``, ``crop_center``, ``crop_scale``, ``crop_rotation``, ``cam_intr``.
     Optional keys (transformed): ``obj_mask_full`` -> ``obj_mask_crop`` ((h, w) uint8),
     ``joints2d``, ``obj_kps2d``, ``hand_box_hint`` (-> ``hand_points_crop`` (2, 2)),
-    ``obj_box_hint`` (-> ``obj_points_crop`` (2, 2)),
-    ``mano_pose``. Added keys: ``crop_affine`` ((2, 3) float32), ``crop_roll`` ((3, 3)),
-    ``img_shape``. Modified keys: ``img`` ((h, w, 3)), ``cam_intr``.
+    ``obj_box_hint`` (-> ``obj_points_crop`` (2, 2)), ``mano_pose``. Added keys:
+    ``crop_affine`` ((2, 3) float32), ``crop_total`` ((3, 3) float64, the same affine),
+    ``crop_roll`` ((3, 3)), ``img_shape``, and the points before the warp
+    (``joints2d_precrop``, ``obj_kps2d_precrop``, (possibly mirrored) image pixels). Modified
+    keys: ``img`` ((h, w, 3)), ``cam_intr``.
 
     Args:
         input_size: Output ``(W, H)`` (an int for a square).
         interpolation: Image interpolation, ``'nearest'`` (reference) or ``'bilinear'``.
+        sampling: ``'opencv'`` (default): output pixel ``k`` samples ``T^-1 k``
+            (``cv2.warpAffine``); ``'reference'``: PIL's grid ``T^-1 (k + 1/2)`` in corner
+            coordinates, nearest exactly as the reference's ``Image.transform`` (image and
+            mask); bilinear on that grid uses OpenCV's weights.
+        rotation: ``'camera'`` (default): roll the camera, ``total = A(M c) M`` with
+            ``M = K R2 K^-1``; ``'origin'``: the reference's rotation of the points about the
+            image origin (:func:`~.reference_crop.origin_rotated_crop`; differs when
+            ``fx != fy``).
     """
 
     def __init__(self, input_size: Union[int, Sequence[int]] = 256,
-                 interpolation: str = 'nearest') -> None:
+                 interpolation: str = 'nearest', sampling: str = 'opencv',
+                 rotation: str = 'camera') -> None:
         if interpolation not in _INTERPOLATIONS:
             raise ValueError(f'interpolation must be one of {tuple(_INTERPOLATIONS)}, '
                              f'got {interpolation!r}')
+        if sampling not in SAMPLING_GRIDS:
+            raise ValueError(f'sampling must be one of {SAMPLING_GRIDS}, got {sampling!r}')
+        if rotation not in ROTATION_CENTRES:
+            raise ValueError(f'rotation must be one of {ROTATION_CENTRES}, got {rotation!r}')
         self.input_size: Tuple[int, int] = (
             (input_size, input_size) if isinstance(input_size, int) else tuple(input_size))
         self.interpolation = interpolation
+        self.sampling = sampling
+        self.rotation = rotation
+
+    def _warp(self, image: np.ndarray, total: np.ndarray, interpolation: str) -> np.ndarray:
+        if self.sampling == 'reference' and interpolation == 'nearest':
+            return pil_affine_nearest(image, total, self.input_size)
+        if self.sampling == 'reference':
+            return cv2.warpAffine(
+                image, pil_grid_inverse_map(total), self.input_size,
+                flags=_INTERPOLATIONS[interpolation] | cv2.WARP_INVERSE_MAP,
+                borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        return cv2.warpAffine(image, total[:2].astype(np.float32), self.input_size,
+                              flags=_INTERPOLATIONS[interpolation],
+                              borderMode=cv2.BORDER_CONSTANT, borderValue=0)
 
     def transform(self, results: dict) -> dict:
-        total, cam_intr, roll = rotated_crop(
+        crop_fn = rotated_crop if self.rotation == 'camera' else origin_rotated_crop
+        total, cam_intr, roll = crop_fn(
             results['cam_intr'], results['crop_center'], results['crop_scale'],
             results['crop_rotation'], self.input_size)
-        affine = total[:2].astype(np.float32)
-        results['img'] = cv2.warpAffine(
-            results['img'], affine, self.input_size,
-            flags=_INTERPOLATIONS[self.interpolation], borderMode=cv2.BORDER_CONSTANT,
-            borderValue=0)
+        results['img'] = self._warp(results['img'], total, self.interpolation)
         if 'obj_mask_full' in results:
-            results['obj_mask_crop'] = cv2.warpAffine(
-                results.pop('obj_mask_full'), affine, self.input_size,
-                flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+            results['obj_mask_crop'] = self._warp(results.pop('obj_mask_full'), total,
+                                                  'nearest')
         for key in ('joints2d', 'obj_kps2d'):
             if key in results:
+                results[f'{key}_precrop'] = results[key]
                 results[key] = transform_points_2d(results[key], total).astype(np.float32)
         for hint, out in (('hand_box_hint', 'hand_points_crop'),
                           ('obj_box_hint', 'obj_points_crop')):
@@ -168,11 +199,13 @@ class HandObjectAffine(BaseTransform):
             pose = np.array(results['mano_pose'], np.float32)
             pose[:3] = rotate_axis_angle(pose[:3], roll)
             results['mano_pose'] = pose
-        results.update(cam_intr=cam_intr.astype(np.float32), crop_affine=affine,
+        results.update(cam_intr=cam_intr.astype(np.float32),
+                       crop_affine=total[:2].astype(np.float32), crop_total=total,
                        crop_roll=roll.astype(np.float32),
                        img_shape=(self.input_size[1], self.input_size[0]))
         return results
 
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(input_size={self.input_size}, '
-                f'interpolation={self.interpolation!r})')
+                f'interpolation={self.interpolation!r}, sampling={self.sampling!r}, '
+                f'rotation={self.rotation!r})')

@@ -50,8 +50,10 @@ def fuse_boxes(box1: np.ndarray, box2: np.ndarray,
         ``(centre (2,) float64 with integer values, scale)``: scale is the side in pixels.
     """
     corners = np.concatenate([np.reshape(box1, (2, 2)), np.reshape(box2, (2, 2))])
-    lo = np.maximum(corners.min(0), 0)
-    hi = np.minimum(corners.max(0), image_size)
+    # Clip in the boxes' own float precision (float32, as the reference's arrays): an int
+    # ``image_size`` must not promote the midpoint to float64, whose truncation can differ.
+    lo = np.maximum(corners.min(0), corners.dtype.type(0))
+    hi = np.minimum(corners.max(0), np.asarray(image_size, corners.dtype))
     centre = np.trunc((lo + hi) / 2)
     scale = float(max(hi - lo))
     if not scale > 0:

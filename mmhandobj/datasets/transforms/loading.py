@@ -133,9 +133,23 @@ class LoadObjectMask(BaseTransform):
 
     Required keys: ``obj_mask_rle``, ``ori_shape``. Added keys: ``obj_mask_full``
     ((H, W) uint8, 1 = object). Removed keys: ``obj_mask_rle``.
+
+    Raises:
+        KeyError: No ``obj_mask_rle`` (naming the image).
+        ValueError: An RLE that does not describe an ``H x W`` mask (naming the annotation
+            file, the frame and the image).
     """
 
     def transform(self, results: dict) -> dict:
         height, width = results['ori_shape']
-        results['obj_mask_full'] = decode_mask(results.pop('obj_mask_rle'), height, width)
+        if 'obj_mask_rle' not in results:
+            raise KeyError(f'{results.get("img_path")}: LoadObjectMask needs "obj_mask_rle" '
+                           '(the dataset gives it; is the transform in the right pipeline?)')
+        try:
+            mask = decode_mask(results.pop('obj_mask_rle'), height, width)
+        except ValueError as err:
+            raise ValueError(f'{results.get("ann_file", "annotation file")}: field "mask_rle" of '
+                             f'frame {results.get("frame_key")} ({results.get("img_path")}): '
+                             f'{err}; re-run the converter') from None
+        results['obj_mask_full'] = mask
         return results

@@ -4,8 +4,12 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from mmhandobj.registry import TRANSFORMS
+from mmhandobj.structures.geometry import transform_points_2d
 
 from .geometry import bbox_from_points
+
+#: Where the RoI boxes are formed: after mapping the points into the crop, or in the image.
+BOX_FRAMES = ('crop', 'original')
 
 
 def crop_mask(mask: np.ndarray, box: np.ndarray, size: int) -> np.ndarray:
@@ -43,7 +47,8 @@ class GenerateHandObjectTargets(BaseTransform):
     with neither, the whole crop.
 
     Required keys: ``img_shape`` and any of ``joints2d``, ``hand_points_crop``, ``obj_kps2d``,
-    ``obj_points_crop``.
+    ``obj_points_crop`` (with ``box_frame='original'``: ``crop_total``, ``crop_rotation`` and
+    any of ``joints2d_precrop``, ``hand_box_hint``, ``obj_kps2d_precrop``, ``obj_box_hint``).
     Optional keys: ``obj_mask_crop`` (removed). Added keys: ``hand_bbox``, ``obj_bbox``
     ((4,) float32 crop pixels), ``obj_mask`` ((S, S) float32, when a mask was loaded).
 
@@ -51,19 +56,44 @@ class GenerateHandObjectTargets(BaseTransform):
         hand_expand: Hand box expansion (reference 1.1).
         obj_expand: Object box expansion (reference 1.0, tight).
         mask_size: Side of the object mask target.
+        box_frame: ``'crop'`` (default): box the points mapped into the crop (the reference's
+            training formula); ``'original'``: box them in the (possibly mirrored) image and
+            map the two box corners into the crop (the reference's test formula; only for an
+            unrotated crop).
     """
 
     def __init__(self, hand_expand: float = 1.1, obj_expand: float = 1.0,
-                 mask_size: int = 32) -> None:
+                 mask_size: int = 32, box_frame: str = 'crop') -> None:
+        if box_frame not in BOX_FRAMES:
+            raise ValueError(f'box_frame must be one of {BOX_FRAMES}, got {box_frame!r}')
         self.hand_expand = hand_expand
         self.obj_expand = obj_expand
         self.mask_size = mask_size
+        self.box_frame = box_frame
+
+    def _box(self, results: dict, points_key: str, expand: float):
+        """Box of ``results[points_key]`` in crop pixels, per ``box_frame`` (None if absent)."""
+        if self.box_frame == 'crop':
+            return bbox_from_points(results[points_key], expand) if points_key in results else None
+        hints = {'hand_points_crop': 'hand_box_hint', 'obj_points_crop': 'obj_box_hint'}
+        if points_key in hints:
+            hint = results.get(hints[points_key])
+            points = None if hint is None else np.reshape(hint, (2, 2))
+        else:
+            points = results.get(f'{points_key}_precrop')
+        if points is None:
+            return None
+        if results['crop_rotation'] != 0:
+            raise ValueError(f'{results.get("img_path")}: box_frame="original" needs an '
+                             f'unrotated crop, got crop_rotation={results["crop_rotation"]}')
+        box = bbox_from_points(points, expand).reshape(2, 2)
+        return transform_points_2d(box, results['crop_total']).astype(np.float32).reshape(4)
 
     def transform(self, results: dict) -> dict:
-        hand_pts = results.get('joints2d', results.get('hand_points_crop'))
-        hand = None if hand_pts is None else bbox_from_points(hand_pts, self.hand_expand)
-        obj_pts = results.get('obj_kps2d', results.get('obj_points_crop'))
-        obj = None if obj_pts is None else bbox_from_points(obj_pts, self.obj_expand)
+        hand = self._box(results, 'joints2d' if 'joints2d' in results else 'hand_points_crop',
+                         self.hand_expand)
+        obj = self._box(results, 'obj_kps2d' if 'obj_kps2d' in results else 'obj_points_crop',
+                        self.obj_expand)
         height, width = results['img_shape']
         whole = np.array([0, 0, width, height], np.float32)
         hand = hand if hand is not None else (obj if obj is not None else whole)
@@ -76,4 +106,5 @@ class GenerateHandObjectTargets(BaseTransform):
 
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(hand_expand={self.hand_expand}, '
-                f'obj_expand={self.obj_expand}, mask_size={self.mask_size})')
+                f'obj_expand={self.obj_expand}, mask_size={self.mask_size}, '
+                f'box_frame={self.box_frame!r})')

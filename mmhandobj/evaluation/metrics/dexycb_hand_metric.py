@@ -35,7 +35,12 @@ class DexYCBHandMetric(BaseMetric):
     (``pred_instances.hand_joints3d``, metres, 'simple' order) get ``x *= -1`` when metainfo
     ``flip`` is True, then ``gt_instances.root_joint`` is added; ``MPJPE`` is the mean joint
     distance to ``gt_instances.joints3d`` and ``PA-MPJPE`` the same after Umeyama alignment
-    with reflections forbidden, both in **mm**, averaged over all samples.
+    with reflections forbidden, both in **mm**, averaged over all samples with a hand.
+
+    Frames without a hand (no ``gt_instances.joints3d``: DexYCB's ``joint_3d`` is all -1) are
+    skipped, as the toolkit's HPE evaluator skips them and as HFL-Net's test lists leave them
+    out; their number is logged and returned as ``frames_without_hand`` next to
+    ``frames_scored``.
 
     dex-ycb-toolkit protocol (with ``toolkit_result_file``): writes the toolkit's result file
     (one line per sample: the sample index, then 21 x (x, y, z) in mm, OpenCV camera, 'simple'
@@ -74,14 +79,22 @@ class DexYCBHandMetric(BaseMetric):
         self.nan_policy = nan_policy
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
-        """Store predicted joints, GT joints, GT root, flip flag and indices per sample."""
+        """Store predicted joints, GT joints, GT root, flip flag and indices per sample.
+
+        A sample without GT joints (no hand) is stored as ``dict(no_hand=True)`` only.
+        """
         for sample in data_samples:
+            gt_joints = get_instance(sample, 'gt_instances', 'joints3d', (21, 3),
+                                     required=False)
+            if gt_joints is None:
+                self.results.append(dict(no_hand=True))
+                continue
             self.results.append(dict(
                 sample_idx=int(get_meta(sample, 'sample_idx')),
                 toolkit_idx=int(get_meta(sample, self.index_key)),
                 joints=get_instance(sample, 'pred_instances', 'hand_joints3d', (21, 3)),
                 root=get_instance(sample, 'gt_instances', 'root_joint', (3, )),
-                gt_joints=get_instance(sample, 'gt_instances', 'joints3d', (21, 3)),
+                gt_joints=gt_joints,
                 flip=bool(get_meta(sample, 'flip', False, required=False))))
 
     def _toolkit_scores(self, pred_mm: np.ndarray, gt: np.ndarray,
@@ -109,8 +122,16 @@ class DexYCBHandMetric(BaseMetric):
         return scores
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
-        """Return ``MPJPE`` and ``PA-MPJPE`` (mm), plus the toolkit numbers on request."""
-        results = sorted(results, key=lambda r: r['sample_idx'])
+        """Return ``MPJPE`` and ``PA-MPJPE`` (mm), the frame counts, and the toolkit numbers."""
+        num_no_hand = sum(1 for r in results if r.get('no_hand'))
+        results = sorted((r for r in results if not r.get('no_hand')),
+                         key=lambda r: r['sample_idx'])
+        MMLogger.get_current_instance().info(
+            f'DexYCBHandMetric: {len(results)} frames with a hand scored, {num_no_hand} '
+            'frames without a hand skipped (joint_3d all -1, as the toolkit skips them)')
+        if not results:
+            raise ValueError(f'DexYCBHandMetric: none of the {num_no_hand} frames has a hand '
+                             '(gt_instances.joints3d) to score')
         ids = [r['sample_idx'] for r in results]
         pred = root_relative_to_camera(
             np.stack([r['joints'] for r in results]), np.stack([r['root'] for r in results]),
@@ -124,6 +145,8 @@ class DexYCBHandMetric(BaseMetric):
         scores = {
             'MPJPE': float(_distances(pred * 1000, gt * 1000).mean()),
             'PA-MPJPE': float(_distances(aligned * 1000, gt * 1000).mean()),
+            'frames_scored': len(pred),
+            'frames_without_hand': num_no_hand,
         }
         if self.toolkit_result_file is not None:
             indices = np.array([r['toolkit_idx'] for r in results])[valid]

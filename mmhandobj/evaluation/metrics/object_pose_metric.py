@@ -5,6 +5,7 @@ from typing import Dict, List, Optional, Sequence, Union
 
 import numpy as np
 from mmengine.evaluator import BaseMetric
+from mmengine.logging import MMLogger
 
 from mmhandobj.datasets.object_models import ObjectModelBank
 from mmhandobj.registry import METRICS
@@ -45,6 +46,9 @@ class ObjectPoseMetric(BaseMetric):
       being what HFL-Net reports on HO3D.
     * ``ADD-S_mm``: mean ADD-S over all samples, mm. ``OCE_mm``: mean object-centre error (the
       centroid of the model points under both poses), mm.
+
+    Frames without a GT object pose (DexYCB frames whose grasped object has no ``pose_y``) are
+    skipped and counted in the log; every frame with one is scored, with or without a hand.
 
     Classes in ``exclude_from_mean`` (e.g. HO3D's unseen ``019_pitcher_base``) keep their own
     keys but are left out of the two class means.
@@ -119,7 +123,10 @@ class ObjectPoseMetric(BaseMetric):
         """Store predicted and GT poses, intrinsics and the object name per sample."""
         intr_key = 'ori_cam_intr' if self.rep_frame == 'image' else 'cam_intr'
         for sample in data_samples:
-            gt_pose = get_instance(sample, 'gt_instances', 'obj_pose', (3, 4))
+            gt_pose = get_instance(sample, 'gt_instances', 'obj_pose', (3, 4), required=False)
+            if gt_pose is None:
+                self.results.append(dict(no_object=True))
+                continue
             self.results.append(dict(
                 sample_idx=int(get_meta(sample, 'sample_idx')),
                 obj_name=str(get_meta(sample, 'obj_name')),
@@ -139,6 +146,15 @@ class ObjectPoseMetric(BaseMetric):
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         """Return per-class and mean ADD-0.1D / REP-5px (%) and ADD-S / OCE (mm)."""
+        num_no_object = sum(1 for r in results if r.get('no_object'))
+        results = [r for r in results if not r.get('no_object')]
+        if num_no_object:
+            MMLogger.get_current_instance().info(
+                f'ObjectPoseMetric: {num_no_object} frames without an object pose skipped, '
+                f'{len(results)} scored')
+        if not results:
+            raise ValueError(f'ObjectPoseMetric: none of the {num_no_object} frames has an '
+                             'object pose (gt_instances.obj_pose) to score')
         ids = [r['sample_idx'] for r in results]
         valid = finite_sample_mask(
             [np.stack([r['rot'] for r in results]), np.stack([r['trans'] for r in results])],

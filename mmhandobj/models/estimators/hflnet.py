@@ -2,6 +2,7 @@
 from typing import Dict, List, Optional, Tuple, Union
 
 import torch
+from mmengine.logging import MessageHub
 from mmengine.model import BaseModel
 from mmengine.structures import InstanceData
 from torch import Tensor
@@ -195,17 +196,27 @@ class HFLNet(BaseModel):
             obj_preds, pixels_to_box_normalised(gather('obj_kps2d_crop'), obj_boxes),
             gather('obj_mask')))
         if self.train_cfg['check_finite']:
-            self._check_finite(losses)
+            self._check_finite(losses, data_samples)
         return losses
 
     @staticmethod
-    def _check_finite(losses: Dict[str, Tensor]) -> None:
-        """Raise ``FloatingPointError`` naming every non-finite loss (one sync if all fine)."""
+    def _check_finite(losses: Dict[str, Tensor], data_samples: SampleList) -> None:
+        """Raise ``FloatingPointError`` naming every non-finite loss (one sync if all fine).
+
+        The message names the epoch and iteration (1-based, from MMEngine's message hub when a
+        runner trains) and the batch's image paths.
+        """
         total = sum(v.sum() for k, v in losses.items() if 'loss' in k)
         if bool(torch.isfinite(total)):
             return
         bad = [k for k, v in losses.items() if not bool(torch.isfinite(v).all())]
-        raise FloatingPointError(f'HFLNet: non-finite loss value(s) in {bad}')
+        hub = MessageHub.get_current_instance()
+        epoch, step = hub.get_info('epoch'), hub.get_info('iter')
+        where = '' if epoch is None or step is None else (
+            f' at epoch {epoch + 1}, iteration {step + 1}')
+        paths = [sample.metainfo.get('img_path', '?') for sample in data_samples]
+        raise FloatingPointError(f'HFLNet: non-finite loss value(s) in {bad}{where}; batch '
+                                 f'images: {paths}')
 
     # ------------------------------------------------------------------ predict
     def predict(self, inputs: Tensor, data_samples: SampleList) -> SampleList:

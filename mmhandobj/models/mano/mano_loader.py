@@ -15,6 +15,8 @@ from typing import Any, Dict, Tuple
 
 import numpy as np
 
+from mmhandobj.utils.safe_pickle import RestrictedUnpickler
+
 #: Expected array shapes of a MANO model, by key (``hands_coeffs`` and ``J`` are optional).
 MANO_SHAPES: Dict[str, Tuple[int, ...]] = {
     'v_template': (778, 3),
@@ -26,23 +28,6 @@ MANO_SHAPES: Dict[str, Tuple[int, ...]] = {
     'kintree_table': (2, 16),
     'hands_components': (45, 45),
     'hands_mean': (45,),
-}
-
-#: Globals a MANO pickle may reference besides chumpy and scipy.sparse (module, name).
-_SAFE_GLOBALS = {
-    ('numpy.core.multiarray', '_reconstruct'),
-    ('numpy._core.multiarray', '_reconstruct'),
-    ('numpy.core.multiarray', 'scalar'),
-    ('numpy._core.multiarray', 'scalar'),
-    ('numpy', 'ndarray'),
-    ('numpy', 'dtype'),
-    ('copy_reg', '_reconstructor'),
-    ('copyreg', '_reconstructor'),
-    ('__builtin__', 'object'),
-    ('builtins', 'object'),
-    ('__builtin__', 'set'),
-    ('builtins', 'set'),
-    ('_codecs', 'encode'),
 }
 
 
@@ -117,7 +102,7 @@ def _to_array(value: Any) -> Any:
     return value
 
 
-class MANOUnpickler(pickle.Unpickler):
+class MANOUnpickler(RestrictedUnpickler):
     """Restricted unpickler for MANO files (no chumpy, no scipy, no arbitrary globals).
 
     Args:
@@ -126,25 +111,15 @@ class MANOUnpickler(pickle.Unpickler):
     """
 
     def __init__(self, file: Any, filename: str) -> None:
-        super().__init__(file, encoding='latin1')
-        self.filename = filename
+        super().__init__(file, filename, kind='MANO file',
+                         allowed='numpy arrays, chumpy.* and scipy.sparse csc/csr matrices')
 
-    def find_class(self, module: str, name: str) -> Any:
+    def find_extra_class(self, module: str, name: str) -> Any:
         if module == 'chumpy' or module.startswith('chumpy.'):
             return _ChumpyStub
         if module == 'scipy.sparse' or module.startswith('scipy.sparse.'):
-            if name == 'csc_matrix':
-                return _SparseStub
-            if name == 'csr_matrix':
-                return _CsrStub
-        elif (module, name) in _SAFE_GLOBALS:
-            if module.startswith('numpy.core.') and hasattr(np, '_core'):
-                # numpy >= 2 keeps the old path only as a deprecated alias of ``numpy._core``.
-                module = 'numpy._core.' + module[len('numpy.core.'):]
-            return super().find_class(module, name)
-        raise pickle.UnpicklingError(
-            f'MANO file {self.filename}: refusing to load global {module}.{name} (only numpy '
-            'arrays, chumpy.* and scipy.sparse csc/csr matrices are allowed)')
+            return {'csc_matrix': _SparseStub, 'csr_matrix': _CsrStub}.get(name)
+        return None
 
 
 def _read_raw(path: str) -> Dict[str, Any]:
@@ -190,8 +165,8 @@ def load_mano_model(path: str) -> Dict[str, np.ndarray]:
         ``bs_type`` are passed through when present.
 
     Raises:
-        MANOFileError: Missing, truncated or corrupt file, or a missing key / wrong shape
-            (the message names the file, the key and the expected shape).
+        MANOFileError: Missing, truncated or corrupt file, a missing key / wrong shape, or
+            NaN/inf values (the message names the file, the key and the expected shape).
         pickle.UnpicklingError: The pickle references a global outside the allow-list.
     """
     raw = _read_raw(path)
@@ -217,6 +192,10 @@ def load_mano_model(path: str) -> Dict[str, np.ndarray]:
         if not np.issubdtype(array.dtype, np.number):
             raise MANOFileError(f'MANO file {path}: key {key!r} has dtype {array.dtype}, '
                                 'expected a numeric array')
+        if not np.isfinite(array).all():
+            raise MANOFileError(f'MANO file {path}: key {key!r} holds '
+                                f'{int((~np.isfinite(array)).sum())} NaN/inf values; the file '
+                                'is corrupt (download it again)')
     out: Dict[str, Any] = {}
     for key, value in model.items():
         if key in ('bs_style', 'bs_type'):

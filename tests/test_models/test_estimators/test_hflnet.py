@@ -220,3 +220,18 @@ def test_predict_without_object_identity_gives_no_pose(model):
         pred = sample.pred_instances
         assert 'obj_rot' not in pred and 'obj_trans' not in pred
         assert pred.obj_kps2d_img.shape == (1, 21, 2) and pred.hand_joints2d_img.shape == (1, 21, 2)
+
+
+def test_non_finite_loss_names_epoch_iteration_and_images(model):
+    from mmengine.logging import MessageHub
+    hub = MessageHub.get_instance('test_non_finite_loss')  # the current hub, as in a runner
+    hub.update_info('epoch', 2)
+    hub.update_info('iter', 17)
+    model.train()
+    samples = make_samples()
+    for i, sample in enumerate(samples):
+        sample.set_metainfo(dict(img_path=f'/data/seq/{i:04d}.png'))
+    samples[0].gt_instances.mano_shape = torch.full((1, 10), float('nan'))
+    with pytest.raises(FloatingPointError, match=r"loss_mano_shape.*at epoch 3, iteration 18; "
+                       r"batch images: \['/data/seq/0000.png', '/data/seq/0001.png'\]"):
+        model(torch.rand(2, 3, 64, 64), samples, mode='loss')

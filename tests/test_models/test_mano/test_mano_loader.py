@@ -146,3 +146,15 @@ def test_wrong_shape_and_missing_key_name_the_key(tmp_path):
     np.savez(path, **bad_faces)
     with pytest.raises(MANOFileError, match=r"bad_faces\.npz: key 'f' holds vertex ids"):
         load_mano_model(path)
+
+
+def test_nan_v_template_is_refused_naming_file_and_key(tmp_path):
+    arrays = {k: v for k, v in standin_mano_arrays('right', 0).items() if k in ARRAY_KEYS}
+    v_template = arrays['v_template'].copy()
+    v_template[5, 1] = np.nan
+    path = str(tmp_path / 'nan_template.pkl')
+    with open(path, 'wb') as f:
+        pickle.dump(dict(arrays, v_template=v_template), f, protocol=2)
+    with pytest.raises(MANOFileError, match=r"nan_template\.pkl: key 'v_template' holds 1 "
+                       r'NaN/inf values'):
+        load_mano_model(path)
