@@ -1,6 +1,6 @@
 """Two-stream ResNet of HFL-Net: shared stem/layer1/layer4, hand and object copies of layer2/3."""
 import copy
-from typing import Dict, Optional, Tuple, Union
+from typing import Dict, List, Optional, Tuple, Union
 
 from mmcv.cnn import build_activation_layer
 from mmengine.model import BaseModule
@@ -36,6 +36,10 @@ class BasicBlock(nn.Module):
         self.act = build_activation_layer(act_cfg)
         self.downsample = downsample
 
+    def conv_bn_pairs(self) -> List[Tuple[str, str]]:
+        """``bn(conv(x))`` pairs for :func:`~mmhandobj.models.fuse_conv_bn.fuse_conv_bn`."""
+        return [('conv1', 'bn1'), ('conv2', 'bn2')]
+
     def forward(self, x: Tensor) -> Tensor:
         identity = x if self.downsample is None else self.downsample(x)
         out = self.act(self.bn1(self.conv1(x)))
@@ -68,6 +72,10 @@ class Bottleneck(nn.Module):
         self.bn3 = nn.BatchNorm2d(planes * self.expansion)
         self.act = build_activation_layer(act_cfg)
         self.downsample = downsample
+
+    def conv_bn_pairs(self) -> List[Tuple[str, str]]:
+        """``bn(conv(x))`` pairs for :func:`~mmhandobj.models.fuse_conv_bn.fuse_conv_bn`."""
+        return [('conv1', 'bn1'), ('conv2', 'bn2'), ('conv3', 'bn3')]
 
     def forward(self, x: Tensor) -> Tensor:
         identity = x if self.downsample is None else self.downsample(x)
@@ -199,6 +207,10 @@ class HFLResNet(BaseModule):
         if missing or unexpected:
             raise KeyError(f'HFLResNet: checkpoint {checkpoint!r} is not a torchvision ResNet-'
                            f'{self.depth}: missing {missing}, unexpected {unexpected}')
+
+    def conv_bn_pairs(self) -> List[Tuple[str, str]]:
+        """``bn(conv(x))`` pairs for :func:`~mmhandobj.models.fuse_conv_bn.fuse_conv_bn`."""
+        return [('conv1', 'bn1')]
 
     def forward(self, x: Tensor) -> Union[Tuple[Tensor, StreamFeatures, StreamFeatures],
                                           Dict[str, Tensor]]:
