@@ -1,5 +1,7 @@
+from .optimize_for_inference_hook import OptimizeForInferenceHook
 from .rng_state_hook import RNGStateHook
 from .validate_before_train_hook import ValidateBeforeTrainHook
 from .visualization_hook import HandObjectVisualizationHook
 
-__all__ = ['RNGStateHook', 'ValidateBeforeTrainHook', 'HandObjectVisualizationHook']
+__all__ = ['OptimizeForInferenceHook', 'RNGStateHook', 'ValidateBeforeTrainHook',
+           'HandObjectVisualizationHook']

@@ -37,7 +37,7 @@ class BasicBlock(nn.Module):
         self.downsample = downsample
 
     def conv_bn_pairs(self) -> List[Tuple[str, str]]:
-        """``bn(conv(x))`` pairs for :func:`~mmhandobj.models.fuse_conv_bn.fuse_conv_bn`."""
+        """``bn(conv(x))`` pairs for :func:`~mmhandobj.models.inference_optim.fuse_conv_bn`."""
         return [('conv1', 'bn1'), ('conv2', 'bn2')]
 
     def forward(self, x: Tensor) -> Tensor:
@@ -74,7 +74,7 @@ class Bottleneck(nn.Module):
         self.downsample = downsample
 
     def conv_bn_pairs(self) -> List[Tuple[str, str]]:
-        """``bn(conv(x))`` pairs for :func:`~mmhandobj.models.fuse_conv_bn.fuse_conv_bn`."""
+        """``bn(conv(x))`` pairs for :func:`~mmhandobj.models.inference_optim.fuse_conv_bn`."""
         return [('conv1', 'bn1'), ('conv2', 'bn2'), ('conv3', 'bn3')]
 
     def forward(self, x: Tensor) -> Tensor:
@@ -209,7 +209,7 @@ class HFLResNet(BaseModule):
                            f'{self.depth}: missing {missing}, unexpected {unexpected}')
 
     def conv_bn_pairs(self) -> List[Tuple[str, str]]:
-        """``bn(conv(x))`` pairs for :func:`~mmhandobj.models.fuse_conv_bn.fuse_conv_bn`."""
+        """``bn(conv(x))`` pairs for :func:`~mmhandobj.models.inference_optim.fuse_conv_bn`."""
         return [('conv1', 'bn1')]
 
     def forward(self, x: Tensor) -> Union[Tuple[Tensor, StreamFeatures, StreamFeatures],

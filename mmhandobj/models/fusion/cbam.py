@@ -42,7 +42,7 @@ class SpatialAttention(nn.Module):
         self.bn = nn.BatchNorm2d(1)
 
     def conv_bn_pairs(self) -> List[Tuple[str, str]]:
-        """``bn(conv(x))`` pairs for :func:`~mmhandobj.models.fuse_conv_bn.fuse_conv_bn`."""
+        """``bn(conv(x))`` pairs for :func:`~mmhandobj.models.inference_optim.fuse_conv_bn`."""
         return [('conv', 'bn')]
 
     def forward(self, x: Tensor) -> Tensor:

@@ -48,7 +48,7 @@ class PreActBottleneck(nn.Module):
         self.act = build_activation_layer(copy.deepcopy(act_cfg or HAND_ACT_CFG))
 
     def conv_bn_pairs(self) -> List[Tuple[str, str]]:
-        """``bn(conv(x))`` pairs for :func:`~mmhandobj.models.fuse_conv_bn.fuse_conv_bn`.
+        """``bn(conv(x))`` pairs for :func:`~mmhandobj.models.inference_optim.fuse_conv_bn`.
 
         Pre-activation: the first BatchNorm runs on the block input, each later one on the
         output of the conv before it.

@@ -87,7 +87,7 @@ class ObjectKeypointHead(BaseModule):
             loss_conf or dict(type='VoteConfidenceLoss', loss_weight=100.))
 
     def conv_bn_pairs(self) -> List[Tuple[str, str]]:
-        """``bn(conv(x))`` pairs for :func:`~mmhandobj.models.fuse_conv_bn.fuse_conv_bn`."""
+        """``bn(conv(x))`` pairs for :func:`~mmhandobj.models.inference_optim.fuse_conv_bn`."""
         return [(f'conv{i}_{j}', f'bn{i}_{j}') for i in (1, 2, 3) for j in (1, 2)]
 
     def forward(self, x: Tensor) -> Dict[str, Tensor]:

@@ -7,7 +7,7 @@ from mmengine.structures import InstanceData
 from torch import nn
 
 from mmhandobj.models.backbones import HFLResNet
-from mmhandobj.models.fuse_conv_bn import fold_bn_into_conv, fuse_conv_bn
+from mmhandobj.models.inference_optim import fold_bn_into_conv, fuse_conv_bn
 from mmhandobj.registry import MODELS
 from mmhandobj.structures.hand_object_data_sample import HandObjectDataSample
 

@@ -1,10 +1,13 @@
-"""Fold eval-mode BatchNorm layers into the convolution that feeds them (inference speed-up).
+"""Inference speed-ups that keep the outputs: BatchNorm folding and the channels-last layout.
 
-In eval mode ``bn(conv(x)) = conv'(x)`` with ``W' = W * g / sqrt(v + eps)`` (per output
-channel) and ``b' = (b - m) * g / sqrt(v + eps) + beta``; the BatchNorm is then replaced by
-``nn.Identity``. Which BatchNorm follows which conv is declared, never guessed from the order
-in which the layers were registered (a pre-activation block registers a BatchNorm that runs
-before its conv):
+:func:`optimize_for_inference` is what ``tools/test.py`` applies (``OptimizeForInferenceHook``).
+
+BatchNorm folding: in eval mode ``bn(conv(x)) = conv'(x)`` with
+``W' = W * g / sqrt(v + eps)`` (per output channel) and
+``b' = (b - m) * g / sqrt(v + eps) + beta``; the BatchNorm is then replaced by ``nn.Identity``.
+Which BatchNorm follows which conv is declared, never guessed from the order in which the
+layers were registered (a pre-activation block registers a BatchNorm that runs before its
+conv):
 
 - in an ``nn.Sequential``, a ``Conv2d`` directly followed by a ``BatchNorm2d``;
 - in any other module, the pairs returned by its ``conv_bn_pairs()`` method, a list of
@@ -94,3 +97,29 @@ def fuse_conv_bn(model: nn.Module) -> int:
             setattr(module, bn_name, nn.Identity())
             folded += 1
     return folded
+
+
+def optimize_for_inference(model: nn.Module, fuse_bn: bool = True,
+                           channels_last: bool = True) -> nn.Module:
+    """Put ``model`` in eval mode and apply the speed-ups, in place.
+
+    Both keep the outputs to float rounding (about 1e-6 relative; tested to 1e-4 against
+    the unchanged model). The model cannot be trained afterwards when ``fuse_bn``.
+
+    Args:
+        model: The model (already holding its checkpoint weights).
+        fuse_bn: Fold BatchNorms into convs (:func:`fuse_conv_bn`): one pass over every
+            feature map fewer per folded layer.
+        channels_last: Store 4-D weights in ``torch.channels_last``; convolutions then run
+            (and return maps) channels-last, the layout oneDNN (CPU) and cuDNN's tensor-core
+            kernels are fastest in, and the attention heads get unit-stride tokens for free.
+
+    Returns:
+        ``model``.
+    """
+    model.eval()
+    if fuse_bn:
+        fuse_conv_bn(model)
+    if channels_last:
+        model.to(memory_format=torch.channels_last)
+    return model
