@@ -20,12 +20,12 @@ def make_training_samples():
                       ([20., 10., 60., 50.], [2., 30., 30., 60.])):
         h, o = torch.tensor([hand]), torch.tensor([obj])
         gt = InstanceData(hand_bboxes=h, obj_bboxes=o)
-        gt.joints2d = h[:, None, :2] + torch.rand(1, 21, 2, generator=gen) * (h[:, None, 2:] -
-                                                                             h[:, None, :2])
+        gt.hand_joints2d_crop = h[:, None, :2] + torch.rand(1, 21, 2, generator=gen) * (
+            h[:, None, 2:] - h[:, None, :2])
         gt.mano_pose = 0.2 * torch.randn(1, 48, generator=gen)
         gt.mano_shape = torch.randn(1, 10, generator=gen)
-        gt.obj_kps2d = o[:, None, :2] + torch.rand(1, 21, 2, generator=gen) * (o[:, None, 2:] -
-                                                                              o[:, None, :2])
+        gt.obj_kps2d_crop = o[:, None, :2] + torch.rand(1, 21, 2, generator=gen) * (
+            o[:, None, 2:] - o[:, None, :2])
         gt.obj_mask = (torch.rand(1, 32, 32, generator=gen) > 0.5).float()
         samples.append(HandObjectDataSample(gt_instances=gt))
     return samples
