@@ -29,6 +29,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--out', help='dump every prediction to this .pkl file')
     parser.add_argument('--show-dir', help='save visualisations of the predictions in '
                         '<work_dir>/<timestamp>/<show_dir>')
+    parser.add_argument('--no-fuse-bn', action='store_true',
+                        help='keep the BatchNorms (default: fold them into the convs; same '
+                        'outputs to float rounding, faster)')
+    parser.add_argument('--no-channels-last', action='store_true',
+                        help='keep contiguous (NCHW) weights and maps (default: channels-last)')
     add_common_tool_args(parser)
     return parser.parse_args()
 
@@ -52,6 +57,10 @@ def build_config(args: argparse.Namespace) -> Config:
             raise SystemExit('--show-dir needs default_hooks.visualization in the config')
         hooks.visualization.enable = True
         hooks.visualization.test_out_dir = args.show_dir
+    hooks = cfg.setdefault('custom_hooks', [])
+    if not any(h.get('type') == 'OptimizeForInferenceHook' for h in hooks):
+        hooks.append(dict(type='OptimizeForInferenceHook', fuse_bn=not args.no_fuse_bn,
+                          channels_last=not args.no_channels_last))
     setup_distributed(cfg, args.launcher)
     return cfg
 

@@ -1,7 +1,8 @@
 """Draw hand-object predictions and ground truth on the original image."""
+import os
+import os.path as osp
 from typing import Any, Optional, Tuple
 
-import mmcv
 import numpy as np
 from mmengine.dist import get_rank
 from mmengine.visualization import Visualizer
@@ -12,6 +13,7 @@ from mmhandobj.evaluation.metrics.sample_fields import get_instance
 from mmhandobj.models.mano import ManoLayer
 from mmhandobj.registry import VISUALIZERS
 from mmhandobj.structures import HandObjectDataSample
+from mmhandobj.synthetic.image_files import write_rgb
 
 from .drawing import Color, draw_mesh, draw_polygon, draw_segments, draw_skeleton
 from .geometry import BOX_EDGES, box_corners, fit_root_translation, project_to_image
@@ -47,8 +49,8 @@ class HandObjectVisualizer(Visualizer):
     translation that best fits its joints to the predicted 2D skeleton
     (:func:`~mmhandobj.visualization.geometry.fit_root_translation`).
 
-    Images are RGB (MMEngine's convention); files are written as usual image files (BGR
-    handled by ``mmcv.imwrite``).
+    Images are RGB (MMEngine's convention); files are written as usual image files (a fast
+    zlib-level-1 PNG for ``.png``, a JPEG otherwise; BGR order handled on writing).
 
     Args:
         name (str): Instance name (MMEngine ``ManagerMixin``).
@@ -147,9 +149,11 @@ class HandObjectVisualizer(Visualizer):
             if draw_pred and 'pred_instances' in data_sample:
                 panels.append(self._draw_pred(image.copy(), data_sample))
         drawn = np.concatenate(panels, axis=1) if panels else image.copy()
-        self.set_image(drawn)
+        # Drawn with OpenCV on the array: no set_image (it renders the picture into the
+        # matplotlib figure, the costliest step here, for nothing that is read back).
         if out_file is not None:
-            mmcv.imwrite(np.ascontiguousarray(drawn[..., ::-1]), out_file)
+            os.makedirs(osp.dirname(osp.abspath(out_file)), exist_ok=True)
+            write_rgb(out_file, drawn)
         if get_rank() == 0:
             if show:
                 self.show(drawn, win_name=name, wait_time=wait_time)

@@ -2,6 +2,12 @@
 
 Random inputs (no dataset): images in [0, 1], fixed overlapping boxes, random targets. Warm-up
 iterations are excluded from timing. CUDA timings synchronise before reading the clock.
+
+Each mode runs as the tools run it: ``train`` as ``tools/train.py`` (contiguous layout),
+``infer``/``predict`` as ``tools/test.py`` (on an eval copy with the BatchNorms folded into the
+convs and channels-last weights, :func:`~mmhandobj.models.inference_optim.optimize_for_inference`).
+``--channels-last`` / ``--no-channels-last`` force one layout for every mode, ``--no-fuse-bn``
+keeps the BatchNorms.
 """
 import argparse
 import contextlib
@@ -16,6 +22,7 @@ from mmengine.config import Config
 from mmengine.logging import MMLogger
 from mmengine.structures import InstanceData
 
+from mmhandobj.models.inference_optim import optimize_for_inference
 from mmhandobj.registry import MODELS
 from mmhandobj.structures.hand_object_data_sample import HandObjectDataSample
 
@@ -113,8 +120,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--shape', type=int, nargs=2, default=[256, 256], metavar=('H', 'W'))
     parser.add_argument('--amp', choices=['bf16', 'fp16'], default=None,
                         help='autocast dtype (default fp32)')
-    parser.add_argument('--channels-last', action='store_true',
-                        help='model and input in torch.channels_last memory format')
+    layout = parser.add_mutually_exclusive_group()
+    layout.add_argument('--channels-last', action='store_true',
+                        help='every mode in torch.channels_last (default: infer/predict only)')
+    layout.add_argument('--no-channels-last', action='store_true',
+                        help='every mode contiguous (NCHW)')
+    parser.add_argument('--no-fuse-bn', action='store_true',
+                        help='infer/predict with the BatchNorms (default: folded into the convs)')
     parser.add_argument('--warmup', type=int, default=3)
     parser.add_argument('--iters', type=int, default=10)
     parser.add_argument('--modes', nargs='+', default=['train', 'infer', 'predict'],
@@ -133,10 +145,18 @@ def main(argv=None) -> None:
     if device.type == 'cuda':
         torch.backends.cudnn.benchmark = True
     model = build_model(args.config, args.tiny, args.standin_mano).to(device)
-    fmt = torch.channels_last if args.channels_last else torch.contiguous_format
-    model = model.to(memory_format=fmt)
+    train_last = args.channels_last
+    test_last = not args.no_channels_last
+    if train_last:
+        model = model.to(memory_format=torch.channels_last)
+    test_model = model
+    if {'infer', 'predict'} & set(args.modes):
+        test_model = optimize_for_inference(copy.deepcopy(model), fuse_bn=not args.no_fuse_bn,
+                                            channels_last=test_last)
     h, w = args.shape
-    images = torch.rand(args.batch, 3, h, w, device=device).to(memory_format=fmt)
+    images = torch.rand(args.batch, 3, h, w, device=device)
+    train_images = images.to(memory_format=torch.channels_last) if train_last else images
+    test_images = images.to(memory_format=torch.channels_last) if test_last else images
     samples = make_batch(args.batch, h, w, device, model.roi_extractor.output_size)
     dtype = dict(bf16=torch.bfloat16, fp16=torch.float16).get(args.amp)
     autocast = (torch.autocast(device.type, dtype=dtype) if dtype is not None
@@ -147,26 +167,28 @@ def main(argv=None) -> None:
     def train_step() -> None:
         optimizer.zero_grad(set_to_none=True)
         with autocast:
-            losses = model(images, samples, mode='loss')
+            losses = model(train_images, samples, mode='loss')
         scaler.scale(sum(losses.values())).backward()
         scaler.step(optimizer)
         scaler.update()
 
     def infer() -> None:
         with torch.inference_mode(), autocast:
-            model(images, samples, mode='tensor')
+            test_model(test_images, samples, mode='tensor')
 
     def predict() -> None:
         with torch.inference_mode(), autocast:
-            model(images, samples, mode='predict')
+            test_model(test_images, samples, mode='predict')
 
     steps = dict(train=train_step, infer=infer, predict=predict)
     name = torch.cuda.get_device_name(device) if device.type == 'cuda' else 'cpu'
     print(f'device {device} ({name}), '
           f'batch {args.batch}, input {h}x{w}, amp {args.amp or "fp32"}, channels_last '
-          f'{args.channels_last}, tiny {args.tiny}, torch {torch.__version__}')
+          f'train {train_last} test {test_last}, fused BN (test) {not args.no_fuse_bn}, '
+          f'tiny {args.tiny}, torch {torch.__version__}')
     for mode in args.modes:
-        model.train(mode == 'train')
+        if mode == 'train':
+            model.train()
         result = measure(steps[mode], device, args.warmup, args.iters)
         kind = 'max_memory_allocated' if device.type == 'cuda' else 'process max RSS'
         print(f'{mode:<8} {args.batch / result["seconds"]:9.2f} img/s  '

@@ -43,6 +43,10 @@ class BasicBlock(nn.Module):
         self.act = build_activation_layer(act_cfg)
         self.downsample = downsample
 
+    def conv_bn_pairs(self) -> List[Tuple[str, str]]:
+        """``bn(conv(x))`` pairs for :func:`~mmhandobj.models.inference_optim.fuse_conv_bn`."""
+        return [('conv1', 'bn1'), ('conv2', 'bn2')]
+
     def forward(self, x: Tensor) -> Tensor:
         identity = x if self.downsample is None else self.downsample(x)
         out = self.act(self.bn1(self.conv1(x)))
@@ -75,6 +79,10 @@ class Bottleneck(nn.Module):
         self.bn3 = nn.BatchNorm2d(planes * self.expansion)
         self.act = build_activation_layer(act_cfg)
         self.downsample = downsample
+
+    def conv_bn_pairs(self) -> List[Tuple[str, str]]:
+        """``bn(conv(x))`` pairs for :func:`~mmhandobj.models.inference_optim.fuse_conv_bn`."""
+        return [('conv1', 'bn1'), ('conv2', 'bn2'), ('conv3', 'bn3')]
 
     def forward(self, x: Tensor) -> Tensor:
         identity = x if self.downsample is None else self.downsample(x)
@@ -258,6 +266,12 @@ class HFLResNet(BaseModule):
             conv, bn = getattr(self, f'conv1{suffix}'), getattr(self, f'bn1{suffix}')
             return self.maxpool(self.act(bn(conv(x))))
         return getattr(self, f'layer{stage}{suffix}')(x)
+
+    def conv_bn_pairs(self) -> List[Tuple[str, str]]:
+        """``bn(conv(x))`` pairs for :func:`~mmhandobj.models.inference_optim.fuse_conv_bn`
+        (one stem pair, or one per stream when the stem is split)."""
+        suffixes = ('_hand', '_obj') if 0 in self.split_stages else ('',)
+        return [(f'conv1{s}', f'bn1{s}') for s in suffixes]
 
     def forward(self, x: Tensor) -> Union[Tuple[StreamFeatures, StreamFeatures],
                                           Dict[str, Tensor]]:

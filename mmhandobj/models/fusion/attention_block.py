@@ -32,7 +32,7 @@ class AttentionBlock(nn.Module):
     match the authors' ``networks/CR.Block`` (``encode_query``, ``encode_key``,
     ``encode_value``, ``norm2``, ``mlp.fc1``, ``mlp.fc2``).
 
-    Attention uses ``F.scaled_dot_product_attention`` (fused kernels on GPU).
+    Attention uses ``F.scaled_dot_product_attention`` (fused kernels on CPU and GPU).
 
     Args:
         channels (int): C, channels of query and key maps.
@@ -56,7 +56,11 @@ class AttentionBlock(nn.Module):
     def _heads(self, x: Tensor) -> Tensor:
         """(B, C, H, W) -> (B, heads, H*W, C/heads)."""
         b, c = x.shape[:2]
-        return x.flatten(2).reshape(b, self.num_heads, c // self.num_heads, -1).transpose(2, 3)
+        heads = x.flatten(2).reshape(b, self.num_heads, c // self.num_heads, -1).transpose(2, 3)
+        # The fused (flash) CPU kernel of scaled_dot_product_attention needs unit stride along
+        # the head dimension, else it falls back to the unfused math path (N x N attention
+        # matrices in memory). Channels-last maps already have it.
+        return heads if heads.stride(-1) == 1 else heads.contiguous()
 
     def forward(self, query: Tensor, key: Tensor) -> Tensor:
         """Attend from ``query`` to ``key``.

@@ -1,4 +1,6 @@
 """CBAM: channel then spatial attention (Woo et al., ECCV 2018)."""
+from typing import List, Tuple
+
 import torch
 from torch import Tensor, nn
 
@@ -38,6 +40,10 @@ class SpatialAttention(nn.Module):
         super().__init__()
         self.conv = nn.Conv2d(2, 1, kernel_size, padding=kernel_size // 2, bias=False)
         self.bn = nn.BatchNorm2d(1)
+
+    def conv_bn_pairs(self) -> List[Tuple[str, str]]:
+        """``bn(conv(x))`` pairs for :func:`~mmhandobj.models.inference_optim.fuse_conv_bn`."""
+        return [('conv', 'bn')]
 
     def forward(self, x: Tensor) -> Tensor:
         """(B, C, H, W) -> (B, C, H, W)."""

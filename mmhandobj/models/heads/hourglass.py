@@ -4,7 +4,7 @@ Attribute names follow the authors' modules (``hand_regHead`` / ``hand_Encoder``
 checkpoint keys load through a pure prefix map.
 """
 import copy
-from typing import Dict, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -46,6 +46,14 @@ class PreActBottleneck(nn.Module):
         self.add_module(self.norm_names[2], nn.BatchNorm2d(mid_channels))
         self.conv3 = nn.Conv2d(mid_channels, channels, kernel_size=1)
         self.act = build_activation_layer(copy.deepcopy(act_cfg or HAND_ACT_CFG))
+
+    def conv_bn_pairs(self) -> List[Tuple[str, str]]:
+        """``bn(conv(x))`` pairs for :func:`~mmhandobj.models.inference_optim.fuse_conv_bn`.
+
+        Pre-activation: the first BatchNorm runs on the block input, each later one on the
+        output of the conv before it.
+        """
+        return [('conv1', self.norm_names[1]), ('conv2', self.norm_names[2])]
 
     def forward(self, x: Tensor) -> Tensor:
         norm1, norm2, norm3 = (getattr(self, name) for name in self.norm_names)

@@ -3,7 +3,7 @@
 State-dict map to the authors' checkpoint: ``obj_head.*`` -> this module's keys unchanged.
 """
 import copy
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -92,6 +92,10 @@ class ObjectKeypointHead(BaseModule):
         self.loss_reg = MODELS.build(loss_reg or dict(type='VoteRegressionLoss', loss_weight=500.))
         self.loss_conf = MODELS.build(
             loss_conf or dict(type='VoteConfidenceLoss', loss_weight=100.))
+
+    def conv_bn_pairs(self) -> List[Tuple[str, str]]:
+        """``bn(conv(x))`` pairs for :func:`~mmhandobj.models.inference_optim.fuse_conv_bn`."""
+        return [(f'conv{i}_{j}', f'bn{i}_{j}') for i in (1, 2, 3) for j in (1, 2)]
 
     def forward(self, x: Tensor) -> Dict[str, Tensor]:
         """Predict keypoint votes.

@@ -11,6 +11,7 @@ from mmhandobj.structures.joint_orders import FINGERTIP_VERTS, MANO_TO_SIMPLE
 
 from .mano_loader import load_mano_model
 from .rotations import axis_angle_to_matrix, robust_rot6d_to_matrix, rot6d_to_matrix
+from .skinning import skin
 
 _SIDE_FILES = {'right': 'MANO_RIGHT.pkl', 'left': 'MANO_LEFT.pkl'}
 
@@ -131,19 +132,17 @@ class ManoLayer(nn.Module):
             raise ValueError(f'fingertips must list 5 vertex ids in [0, 777], got {ids}')
         return ids
 
-    def _register_model(self, model: Dict[str, np.ndarray], flip_shapedirs: bool) -> None:
-        def buffer(name: str, value: np.ndarray, dtype: torch.dtype = torch.float32) -> None:
-            self.register_buffer(name, torch.as_tensor(np.ascontiguousarray(value),
-                                                       dtype=dtype), persistent=False)
+    def _buffer(self, name: str, value: np.ndarray, dtype: torch.dtype = torch.float32) -> None:
+        self.register_buffer(name, torch.as_tensor(np.ascontiguousarray(value), dtype=dtype),
+                             persistent=False)
 
+    def _register_model(self, model: Dict[str, np.ndarray], flip_shapedirs: bool) -> None:
+        buffer = self._buffer
         shapedirs = model['shapedirs'].copy()
         if flip_shapedirs:
             shapedirs[:, 0, :] *= -1
         buffer('th_v_template', model['v_template'][None])
         buffer('th_shapedirs', shapedirs)
-        # Joints are linear in the betas: precompute the regressed template and directions.
-        buffer('_joint_template', (model['J_regressor'] @ model['v_template'])[None])
-        buffer('_joint_shapedirs', np.einsum('jv,vck->jck', model['J_regressor'], shapedirs))
         buffer('th_posedirs', model['posedirs'].reshape(778 * 3, 135))
         buffer('th_J_regressor', model['J_regressor'])
         buffer('th_weights', model['weights'])
@@ -160,16 +159,55 @@ class ManoLayer(nn.Module):
             raise ValueError(f'MANO file {self.model_path}: kintree_table parents {parents} '
                              'are not a tree rooted at joint 0 in topological order')
         self.parents = parents
+        self._register_chain(model, shapedirs)
+        buffer('_tip_index', np.array(self.tip_ids), torch.long)
+
+    def _register_chain(self, model: Dict[str, np.ndarray], shapedirs: np.ndarray) -> None:
+        """Precompute the layouts :meth:`forward` runs on.
+
+        The kinematic chain works on the joints sorted by tree depth (root, then every joint
+        of depth 1, ...), so each level is one contiguous slice whose parents are the previous
+        slice. The rest joints, the bone vectors and the skinning weights are stored in that
+        order; the posed rest vertices coordinate-major (``(3, 778)`` flattened), with the
+        shape and pose blend shapes stacked into one ``(10 + 135, 3 * 778)`` matrix.
+        """
+        buffer = self._buffer
         depth = [0] * 16
         for j in range(1, 16):
-            depth[j] = depth[parents[j]] + 1
-        self._levels: List[Tuple[List[int], List[int]]] = []
+            depth[j] = depth[self.parents[j]] + 1
+        order = sorted(range(16), key=lambda j: (depth[j], j))
+        position = {j: i for i, j in enumerate(order)}
+        # Per level: (start, end) of its slice, and how to pick each joint's parent from the
+        # previous level's output: None = the same order or a single parent (broadcast), else
+        # positions inside that level.
+        self._levels: List[Tuple[int, int, Optional[List[int]]]] = []
         for d in range(1, max(depth) + 1):
-            joints = [j for j in range(16) if depth[j] == d]
-            self._levels.append((joints, [parents[j] for j in joints]))
-        buffer('_parent_index', np.array([0] + parents[1:]), torch.long)
-        buffer('_output_index', np.array(MANO_TO_SIMPLE), torch.long)
-        buffer('_tip_index', np.array(self.tip_ids), torch.long)
+            joints = [j for j in order if depth[j] == d]
+            prev = [j for j in order if depth[j] == d - 1]
+            start = position[joints[0]]
+            picks = [prev.index(self.parents[j]) for j in joints]
+            same = len(prev) == 1 or picks == list(range(len(prev)))
+            self._levels.append((start, start + len(joints), None if same else picks))
+        buffer('_level_order', np.array(order), torch.long)
+        # bones = bone_matrix @ rest_joints (level order): J_j - J_parent(j), J_0 for the root.
+        bone_matrix = np.eye(16)
+        for j in range(1, 16):
+            bone_matrix[position[j], position[self.parents[j]]] = -1.0
+        buffer('_bone_matrix', bone_matrix)
+        # Joints are linear in the betas: precompute the regressed template and directions.
+        regressor = model['J_regressor'][order]
+        buffer('_joint_template', (regressor @ model['v_template'])[None])
+        buffer('_joint_shapedirs', np.einsum('jv,vck->kjc', regressor, shapedirs).reshape(10, 48))
+        buffer('_weights', model['weights'][:, order])
+        buffer('_weights_t', model['weights'][:, order].T)
+        shape_rows = shapedirs.transpose(2, 1, 0).reshape(10, 3 * 778)
+        pose_rows = model['posedirs'].transpose(2, 1, 0).reshape(135, 3 * 778)
+        buffer('_blend_dirs', np.concatenate([shape_rows, pose_rows]))
+        buffer('_template_coords', model['v_template'].T.reshape(1, 3 * 778))
+        # Output joint j (simple order) is row _output_index[j] of the posed joints (level
+        # order) followed by the five fingertips.
+        buffer('_output_index', np.array([position[m] if m < 16 else m for m in MANO_TO_SIMPLE]),
+               torch.long)
 
     @property
     def faces(self) -> torch.Tensor:
@@ -203,11 +241,11 @@ class ManoLayer(nn.Module):
         if self.use_pca:
             hand = hand @ self.th_selected_comps
         hand = hand + self.th_hands_mean
-        hand_rot = axis_angle_to_matrix(hand.reshape(-1, 15, 3))
         root = pose[:, :self.rot_dim]
-        if self.root_rot_mode == 'axisang':
-            root_rot = axis_angle_to_matrix(root)
-        elif self.robust_rot:
+        if self.root_rot_mode == 'axisang':  # one conversion for all 16 joints
+            return axis_angle_to_matrix(torch.cat([root, hand], dim=1).reshape(-1, 16, 3))
+        hand_rot = axis_angle_to_matrix(hand.reshape(-1, 15, 3))
+        if self.robust_rot:
             root_rot = robust_rot6d_to_matrix(root)
         else:
             root_rot = rot6d_to_matrix(root)
@@ -236,28 +274,26 @@ class ManoLayer(nn.Module):
         rotmats = self.pose_to_rotmats(th_pose_coeffs)
         batch = rotmats.shape[0]
         dtype = rotmats.dtype
-        v_shaped = self.th_v_template.expand(batch, -1, -1)
-        rest_joints = self._joint_template.expand(batch, -1, -1)
-        if th_betas is not None:
-            betas = th_betas.to(dtype).reshape(-1, 10)
-            v_shaped = v_shaped + (betas @ self.th_shapedirs.reshape(-1, 10).T).reshape(
-                -1, 778, 3)
-            rest_joints = rest_joints + (betas @ self._joint_shapedirs.reshape(-1, 10).T).reshape(
-                -1, 16, 3)
-
         eye = torch.eye(3, dtype=dtype, device=rotmats.device)
         pose_map = (rotmats[:, 1:] - eye).reshape(batch, 135)
-        v_posed = v_shaped + (pose_map @ self.th_posedirs.T).reshape(batch, 778, 3)
+        rest_joints = self._joint_template.expand(batch, -1, -1)  # level order
+        if th_betas is not None:
+            betas = th_betas.to(dtype).reshape(-1, 10).expand(batch, -1)
+            v_posed = torch.addmm(self._template_coords, torch.cat([betas, pose_map], dim=1),
+                                  self._blend_dirs)
+            rest_joints = rest_joints + (betas @ self._joint_shapedirs).reshape(-1, 16, 3)
+        else:
+            v_posed = torch.addmm(self._template_coords, pose_map, self._blend_dirs[10:])
 
-        global_rot, global_pos = self._kinematic_chain(rotmats, rest_joints)
+        world = self._kinematic_chain(rotmats[:, self._level_order], rest_joints)
         # Skinning: vertex v moves by sum_j w_vj [R_j | p_j - R_j J_j] applied to v_posed.
-        offsets = global_pos - (global_rot * rest_joints[:, :, None, :]).sum(-1)
-        transforms = torch.cat([global_rot, offsets[..., None]], dim=-1).reshape(batch, 16, 12)
-        blended = (self.th_weights @ transforms).reshape(batch, 778, 3, 4)
-        verts = (blended[..., :3] * v_posed[:, :, None, :]).sum(-1) + blended[..., 3]
+        rot, pos = world[..., :3], world[..., 3]
+        offsets = pos - (rot @ rest_joints[..., None])[..., 0]
+        transforms = torch.cat([rot, offsets[..., None]], dim=-1).reshape(batch, 16, 12)
+        verts = skin(v_posed.view(batch, 3, 778), transforms.transpose(1, 2), self._weights_t,
+                     self._weights)
 
-        joints = torch.cat([global_pos, verts[:, self._tip_index]], dim=1)
-        joints = joints[:, self._output_index]
+        joints = torch.cat([pos, verts[:, self._tip_index]], dim=1)[:, self._output_index]
         if th_trans is None or not bool(torch.any(th_trans != 0)):
             if self.center_idx is not None:
                 centre = joints[:, self.center_idx:self.center_idx + 1]
@@ -272,26 +308,26 @@ class ManoLayer(nn.Module):
             joints = joints * 1000.0
         return verts, joints
 
-    def _kinematic_chain(self, rotmats: torch.Tensor,
-                         rest_joints: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
-        """Compose the local rotations down the tree, one tree level at a time.
+    def _kinematic_chain(self, rotmats: torch.Tensor, rest_joints: torch.Tensor) -> torch.Tensor:
+        """Compose the local transforms down the tree, one tree level at a time.
 
         Args:
-            rotmats: ``(B, 16, 3, 3)`` local joint rotations.
-            rest_joints: ``(B, 16, 3)`` joint positions of the shaped rest mesh.
+            rotmats: ``(B, 16, 3, 3)`` local joint rotations, joints in level order.
+            rest_joints: ``(B, 16, 3)`` joint positions of the shaped rest mesh, level order.
 
         Returns:
-            tuple: global rotations ``(B, 16, 3, 3)`` and posed joint positions ``(B, 16, 3)``.
+            ``(B, 16, 3, 4)`` world transforms ``[R | p]`` of the joints (level order): global
+            rotation and posed joint position.
         """
-        bones = rest_joints - rest_joints[:, self._parent_index]
-        global_rot = [rotmats[:, 0]] + [None] * 15
-        global_pos = [rest_joints[:, 0]] + [None] * 15
-        for joints, parents in self._levels:
-            parent_rot = torch.stack([global_rot[p] for p in parents], dim=1)
-            parent_pos = torch.stack([global_pos[p] for p in parents], dim=1)
-            rot = parent_rot @ rotmats[:, joints]
-            pos = parent_pos + (parent_rot * bones[:, joints, None, :]).sum(-1)
-            for k, j in enumerate(joints):
-                global_rot[j] = rot[:, k]
-                global_pos[j] = pos[:, k]
-        return torch.stack(global_rot, dim=1), torch.stack(global_pos, dim=1)
+        batch = rotmats.shape[0]
+        bones = self._bone_matrix @ rest_joints
+        local = torch.cat([rotmats, bones[..., None]], dim=-1)
+        bottom = local.new_tensor([0.0, 0.0, 0.0, 1.0]).expand(batch, 16, 1, 4)
+        local = torch.cat([local, bottom], dim=-2)  # homogeneous (B, 16, 4, 4)
+        world = [local[:, :1, :3]]
+        for start, end, picks in self._levels:
+            parent = world[-1]
+            if picks is not None:
+                parent = parent[:, picks]
+            world.append(parent @ local[:, start:end])
+        return torch.cat(world, dim=1)

@@ -1,5 +1,7 @@
+import pytest
 import torch
 import torch.nn.functional as F
+from torch.nn.attention import SDPBackend, sdpa_kernel
 
 from mmhandobj.models.fusion import CBAM, AttentionBlock, HandToObjectFusion, ObjectToHandFusion
 
@@ -47,6 +49,21 @@ def test_sdpa_block_equals_explicit_softmax():
     # channels_last inputs give the same result
     torch.testing.assert_close(block(q.to(memory_format=torch.channels_last), k),
                                _explicit_block(block, q, k))
+
+
+@pytest.mark.parametrize('channels_last', [False, True])
+def test_sdpa_block_runs_on_the_fused_cpu_kernel(channels_last):
+    # The flash kernel refuses q/k/v without unit stride along the head dimension, so this
+    # fails if the block hands SDPA strided views (and silently got the slow math path).
+    block = AttentionBlock(16, num_heads=4)
+    _randomise(block)
+    fmt = torch.channels_last if channels_last else torch.contiguous_format
+    q = torch.randn(2, 16, 4, 4).to(memory_format=fmt)
+    k = torch.randn(2, 16, 4, 4).to(memory_format=fmt)
+    block = block.to(memory_format=fmt)
+    with sdpa_kernel([SDPBackend.FLASH_ATTENTION]):
+        out = block(q, k)
+    torch.testing.assert_close(out, _explicit_block(block, q, k), rtol=1e-5, atol=1e-5)
 
 
 def test_object_to_hand_fusion_slices_hand_half_and_detaches():

@@ -211,3 +211,40 @@ def test_bad_arguments_and_inputs():
         ManoLayer(units='cm', standin_seed=0)
     with pytest.raises(ValueError, match='MANO_RIGHT.pkl: not found'):
         ManoLayer(mano_root='/nonexistent/mano')
+
+
+def test_other_kinematic_tree_matches_slow_reference(tmp_path):
+    # Joint 5 hangs off joint 1 instead of joint 4: the second tree level then has parents in
+    # another order than the first (two children of joint 1, joint 4 a leaf), unlike MANO.
+    model = dict(standin_mano_arrays('right', 0))
+    kintree = model['kintree_table'].copy()
+    kintree[0, 5] = 1
+    model['kintree_table'] = kintree
+    path = str(tmp_path / 'tree.npz')
+    np.savez(path, **model)
+    layer = ManoLayer(model_path=path, use_pca=False, center_idx=None).double()
+    rng = np.random.default_rng(11)
+    pose = rng.normal(0.0, 0.6, size=(3, 48))
+    betas = rng.normal(0.0, 1.0, size=(3, 10))
+    verts, joints = layer(torch.from_numpy(pose), torch.from_numpy(betas))
+    ref_verts, ref_joints = slow_forward(
+        model, pose, betas, None, use_pca=False, ncomps=45, flat=True, center_idx=None,
+        units='mm', tips=FINGERTIP_VERTS['manopth']['right'])
+    # Buffers are float32 (1e-5 mm); a wrong parent would be off by centimetres.
+    np.testing.assert_allclose(verts.numpy(), ref_verts, atol=1e-3, rtol=0)
+    np.testing.assert_allclose(joints.numpy(), ref_joints, atol=1e-3, rtol=0)
+
+
+def test_axis_angle_gradients_match_finite_differences():
+    # Full 45-value pose with the global rotation, in mm and centred (the training setup).
+    layer = ManoLayer(use_pca=False, center_idx=0, standin_seed=0).double()
+    projection = torch.from_numpy(np.random.default_rng(12).normal(size=(778 * 3, 3)))
+
+    def func(pose, betas):
+        verts, joints = layer(pose, betas)
+        return torch.cat([joints.reshape(2, -1), verts.reshape(2, -1) @ projection], dim=1)
+
+    rng = np.random.default_rng(13)
+    pose = torch.from_numpy(rng.normal(0, 0.5, size=(2, 48))).requires_grad_()
+    betas = torch.from_numpy(rng.normal(size=(2, 10))).requires_grad_()
+    assert torch.autograd.gradcheck(func, (pose, betas), eps=1e-6, atol=1e-5, fast_mode=True)

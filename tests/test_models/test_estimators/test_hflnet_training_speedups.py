@@ -1,0 +1,69 @@
+"""The training speed-ups change no loss and no gradient beyond float rounding.
+
+Fused (flash) attention against the unfused math kernel, channels-last against contiguous
+weights and inputs, on the same batch.
+"""
+import copy
+
+import torch
+from mmengine.structures import InstanceData
+from torch.nn.attention import SDPBackend, sdpa_kernel
+
+from mmhandobj.registry import MODELS
+from mmhandobj.structures.hand_object_data_sample import HandObjectDataSample
+
+
+def make_training_samples():
+    gen = torch.Generator().manual_seed(0)
+    samples = []
+    for hand, obj in (([4., 6., 40., 44.], [20., 24., 60., 62.]),
+                      ([20., 10., 60., 50.], [2., 30., 30., 60.])):
+        h, o = torch.tensor([hand]), torch.tensor([obj])
+        gt = InstanceData(hand_bboxes=h, obj_bboxes=o)
+        gt.hand_joints2d_crop = h[:, None, :2] + torch.rand(1, 21, 2, generator=gen) * (
+            h[:, None, 2:] - h[:, None, :2])
+        gt.mano_pose = 0.2 * torch.randn(1, 48, generator=gen)
+        gt.mano_shape = torch.randn(1, 10, generator=gen)
+        gt.obj_kps2d_crop = o[:, None, :2] + torch.rand(1, 21, 2, generator=gen) * (
+            o[:, None, 2:] - o[:, None, :2])
+        gt.obj_mask = (torch.rand(1, 32, 32, generator=gen) > 0.5).float()
+        samples.append(HandObjectDataSample(gt_instances=gt))
+    return samples
+
+
+def losses_and_grads(model, images, samples):
+    model.zero_grad(set_to_none=True)
+    losses = model(images, samples, mode='loss')
+    sum(losses.values()).backward()
+    grads = {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
+    return {k: v.detach() for k, v in losses.items()}, grads
+
+
+def assert_same(result, reference):
+    losses, grads = result
+    ref_losses, ref_grads = reference
+    assert losses.keys() == ref_losses.keys() and grads.keys() == ref_grads.keys()
+    for key in ref_losses:
+        torch.testing.assert_close(losses[key], ref_losses[key], rtol=1e-4, atol=1e-6)
+    # The whole gradient as one vector: some entries are sums that cancel to ~0, where float
+    # rounding alone changes their relative value.
+    grad = torch.cat([grads[k].flatten() for k in ref_grads])
+    ref = torch.cat([ref_grads[k].flatten() for k in ref_grads])
+    assert (grad - ref).norm() <= 1e-4 * ref.norm()
+
+
+def test_fused_attention_and_channels_last_give_the_same_training_step(hfl_model_cfg):
+    torch.manual_seed(0)
+    model = MODELS.build(hfl_model_cfg())
+    model.init_weights()
+    model.train()
+    images = torch.rand(2, 3, 64, 64)
+    samples = make_training_samples()
+    with sdpa_kernel([SDPBackend.MATH]):
+        reference = losses_and_grads(copy.deepcopy(model), images, samples)
+    with sdpa_kernel([SDPBackend.FLASH_ATTENTION]):  # fails if the block is not eligible
+        assert_same(losses_and_grads(copy.deepcopy(model), images, samples), reference)
+    channels_last = copy.deepcopy(model).to(memory_format=torch.channels_last)
+    assert_same(losses_and_grads(channels_last,
+                                 images.to(memory_format=torch.channels_last), samples),
+                reference)
