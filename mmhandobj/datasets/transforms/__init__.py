@@ -1,5 +1,6 @@
 from .canonicalize import CanonicalizeHandSide
 from .crop import GetHandObjectCrop, HandObjectAffine
+from .detected_boxes import LoadDetectedBoxes, pick_hand_and_object
 from .detection import DetectionRandomFlip, GenerateDetectionTargets, PackDetectionInputs
 from .formatting import PackHandObjectInputs
 from .hand_mesh import GenerateHandVertices
@@ -10,6 +11,7 @@ from .targets import GenerateHandObjectTargets
 __all__ = [
     'CanonicalizeHandSide', 'DetectionRandomFlip', 'GenerateDetectionTargets',
     'GenerateHandObjectTargets', 'GenerateHandVertices', 'GetHandObjectCrop', 'HandObjectAffine',
-    'HandObjectPhotometric', 'ImageReadError', 'LoadHandObjectImage', 'LoadObjectMask',
-    'PackDetectionInputs', 'PackHandObjectInputs', 'read_image'
+    'HandObjectPhotometric', 'ImageReadError', 'LoadDetectedBoxes', 'LoadHandObjectImage',
+    'LoadObjectMask',
+    'PackDetectionInputs', 'PackHandObjectInputs', 'pick_hand_and_object', 'read_image'
 ]

@@ -20,7 +20,7 @@ class CanonicalizeHandSide(BaseTransform):
 
     Required keys: ``hand_side``, ``ori_cam_intr``, ``ori_shape``, ``mano_pose``,
     ``mano_pose_offset``. Optional keys (mirrored when present): ``img``, ``obj_mask_full``,
-    ``joints2d``, ``obj_kps2d``, ``hand_box_hint``. Added keys: ``flip`` (bool),
+    ``joints2d``, ``obj_kps2d``, ``hand_box_hint``, ``obj_box_hint``. Added keys: ``flip`` (bool),
     ``cam_intr`` ((3, 3) float32, intrinsics of the possibly mirrored image). Modified keys:
     the mirrored ones and ``mano_pose`` ((48,) flat-hand-mean, right hand). Removed keys:
     ``mano_pose_offset``, ``mano_pose_flat``.
@@ -42,10 +42,10 @@ class CanonicalizeHandSide(BaseTransform):
                     pts = np.array(results[key], np.float32)
                     pts[:, 0] = width - 1 - pts[:, 0]
                     results[key] = pts
-            if 'hand_box_hint' in results:
-                x1, y1, x2, y2 = results['hand_box_hint']
-                results['hand_box_hint'] = np.array(
-                    [width - 1 - x2, y1, width - 1 - x1, y2], np.float32)
+            for key in ('hand_box_hint', 'obj_box_hint'):
+                if key in results:
+                    x1, y1, x2, y2 = results[key]
+                    results[key] = np.array([width - 1 - x2, y1, width - 1 - x1, y2], np.float32)
             pose = pose.reshape(16, 3)
             pose[:, 1:] *= -1
             pose = pose.reshape(48)
