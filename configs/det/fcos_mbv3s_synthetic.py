@@ -4,7 +4,7 @@
 # model. Trains on a 2-core CPU in minutes; scored on the held-out sequence SM3.
 #   python tools/train.py configs/det/fcos_mbv3s_synthetic.py
 #   python tools/test.py configs/det/fcos_mbv3s_synthetic.py \
-#       work_dirs/fcos_mbv3s_synthetic/epoch_60.pth --out work_dirs/fcos_mbv3s_synthetic/dets.json
+#       work_dirs/fcos_mbv3s_synthetic/epoch_20.pth --out work_dirs/fcos_mbv3s_synthetic/dets.json
 _base_ = [
     '../_base_/default_runtime.py', '../_base_/models/det_fcos_r50.py',
     '../_base_/datasets/det_pipelines.py'
@@ -37,10 +37,10 @@ test_dataloader = val_dataloader
 val_evaluator = dict(type='HandObjectBoxMetric')
 test_evaluator = val_evaluator
 
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=60, val_interval=10)
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=20, val_interval=10)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=2e-3),
                      clip_grad=dict(max_norm=10.0))
-param_scheduler = [dict(type='MultiStepLR', milestones=[50], gamma=0.1, by_epoch=True)]
+param_scheduler = [dict(type='MultiStepLR', milestones=[16], gamma=0.1, by_epoch=True)]
 default_hooks = dict(logger=dict(interval=10), checkpoint=dict(interval=10))

@@ -1,5 +1,6 @@
 """Hand/object detector: torchvision's FCOS, RetinaNet or Faster R-CNN under MMEngine."""
 from collections import OrderedDict
+from functools import partial
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
@@ -23,6 +24,8 @@ SampleList = List[BaseDataElement]
 ARCHS = ('fcos', 'retinanet', 'faster_rcnn')
 RESNETS = ('resnet18', 'resnet34', 'resnet50', 'resnet101')
 MOBILENETS = ('mobilenet_v3_small', 'mobilenet_v3_large')
+#: BatchNorm momentum of the trunks (PyTorch's default).
+BN_MOMENTUM = 0.1
 #: GroupNorm groups of torchvision's FCOS / RetinaNet heads.
 HEAD_GROUPS = 32
 #: Side of the dummy input used once at construction to measure the feature strides (pixels).
@@ -57,7 +60,8 @@ def _body_and_layers(name: str, returned_layers: Optional[Sequence[int]]
                      ) -> Tuple[nn.Module, Dict[str, str], List[int]]:
     """A torchvision classification trunk (no weights) and the layers the FPN reads."""
     if name in RESNETS:
-        net = getattr(torchvision.models, name)(weights=None, norm_layer=nn.BatchNorm2d)
+        norm = partial(nn.BatchNorm2d, momentum=BN_MOMENTUM)
+        net = getattr(torchvision.models, name)(weights=None, norm_layer=norm)
         layers = list(returned_layers or (2, 3, 4))
         if not set(layers) <= {1, 2, 3, 4}:
             raise ValueError(f'backbone.returned_layers for {name} must be in 1..4, got {layers}')
@@ -68,7 +72,10 @@ def _body_and_layers(name: str, returned_layers: Optional[Sequence[int]]
         channels = [(blk.bn3 if hasattr(blk, 'bn3') else blk.bn2).num_features for blk in last]
         return body, {f'layer{i}': str(k) for k, i in enumerate(layers)}, channels
     if name in MOBILENETS:
-        features = getattr(torchvision.models, name)(weights=None).features
+        # torchvision's MobileNetV3 BatchNorm momentum (0.01) is tuned for fine-tuning; from
+        # scratch the running statistics would trail the training ones for thousands of steps.
+        norm = partial(nn.BatchNorm2d, eps=0.001, momentum=BN_MOMENTUM)
+        features = getattr(torchvision.models, name)(weights=None, norm_layer=norm).features
         strides = _block_strides(features)
         layers = list(returned_layers or (8, 16, 32))
         if not set(layers) <= set(strides):
