@@ -84,7 +84,7 @@ def test_prior_is_the_mean_of_the_training_labels(world, mano_forward, monkeypat
         sum_joints += j[0].double().numpy()
         sum_verts += v[0].double().numpy()
         x1, y1, x2, y2 = gt.obj_bboxes[0].double().numpy()
-        kps = gt.obj_kps2d[0].double().numpy()
+        kps = gt.obj_kps2d_crop[0].double().numpy()
         norm = np.stack([(kps[:, 0] - x1) / (x2 - x1), (kps[:, 1] - y1) / (y2 - y1)], axis=1)
         per_object.setdefault(sample.metainfo['obj_name'], []).append(norm)
     np.testing.assert_allclose(joints, sum_joints / len(train), atol=1e-6)
@@ -101,7 +101,7 @@ def test_exact_layout_recovers_the_object_pose(world):
     for sample in val:
         gt = sample.gt_instances
         box = gt.obj_bboxes[0].double().numpy()
-        layout = (gt.obj_kps2d[0].double().numpy() - box[:2]) / (box[2:] - box[:2])
+        layout = (gt.obj_kps2d_crop[0].double().numpy() - box[:2]) / (box[2:] - box[:2])
         pred = tool.prior_prediction(sample, np.zeros((21, 3)), np.zeros((778, 3)), layout)
         pose = gt.obj_pose[0].double().numpy()
         pts = gt.obj_kps3d[0].double().numpy()

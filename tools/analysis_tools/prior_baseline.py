@@ -29,7 +29,6 @@ from mmengine.logging import MMLogger
 from mmengine.registry import init_default_scope
 from mmengine.structures import InstanceData
 
-from mmhandobj.models.estimators.hflnet import crop_to_image
 from mmhandobj.models.heads.pnp import solve_object_pose
 from mmhandobj.registry import DATASETS, MODELS
 from mmhandobj.structures import HandObjectDataSample
@@ -37,7 +36,7 @@ from mmhandobj.structures import HandObjectDataSample
 #: Samples per MANO call when averaging the training hands.
 MANO_CHUNK = 1024
 #: Train-split fields the prior needs (``gt_instances``).
-PRIOR_FIELDS = ('mano_pose', 'mano_shape', 'obj_kps2d', 'obj_bboxes')
+PRIOR_FIELDS = ('mano_pose', 'mano_shape', 'obj_kps2d_crop', 'obj_bboxes')
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -68,7 +67,7 @@ def estimate_prior(samples: List[HandObjectDataSample], mano: ManoForward
 
     Args:
         samples: Packed data samples holding ``gt_instances`` ``mano_pose`` (1, 48),
-            ``mano_shape`` (1, 10), ``obj_kps2d`` (1, 21, 2) and ``obj_bboxes`` (1, 4), crop
+            ``mano_shape`` (1, 10), ``obj_kps2d_crop`` (1, 21, 2) and ``obj_bboxes`` (1, 4), crop
             pixels, and ``metainfo['obj_name']``.
         mano: The model's MANO forward (``HandMANOHead.mano_forward``).
 
@@ -96,7 +95,7 @@ def estimate_prior(samples: List[HandObjectDataSample], mano: ManoForward
     layouts = defaultdict(list)
     for sample in samples:
         box = sample.gt_instances.obj_bboxes[0].double().numpy()
-        kps = sample.gt_instances.obj_kps2d[0].double().numpy()
+        kps = sample.gt_instances.obj_kps2d_crop[0].double().numpy()
         layouts[sample.metainfo['obj_name']].append((kps - box[:2]) / (box[2:] - box[:2]))
     mean_layouts = {name: np.mean(v, axis=0) for name, v in layouts.items()}
     return ((joint_sum / len(samples)).numpy(), (vert_sum / len(samples)).numpy(),
@@ -115,21 +114,21 @@ def prior_prediction(sample: HandObjectDataSample, joints: np.ndarray, verts: np
         layout: ``(21, 2)`` mean object-box-normalised keypoints.
 
     Returns:
-        ``hand_joints3d``, ``hand_verts3d``, ``obj_rot``, ``obj_trans`` and ``obj_kps2d``.
+        ``hand_joints3d``, ``hand_verts3d``, ``obj_rot``, ``obj_trans``, ``obj_kps2d_crop`` and
+        ``obj_kps2d_img``.
     """
-    meta = sample.metainfo
     box = sample.gt_instances.obj_bboxes[0].double().numpy()
     crop_px = box[:2] + layout * (box[2:] - box[:2])
-    image_px = crop_to_image(crop_px, meta['crop_affine'], bool(meta.get('flip', False)),
-                             int(meta['ori_shape'][1]))
+    image_px = sample.crop_to_image(crop_px)
     rot, trans, _ = solve_object_pose(image_px, sample.gt_instances.obj_kps3d[0],
-                                      meta['ori_cam_intr'])
+                                      sample.metainfo['ori_cam_intr'])
     pred = InstanceData()
     pred.hand_joints3d = joints[None].astype(np.float32)
     pred.hand_verts3d = verts[None].astype(np.float32)
     pred.obj_rot = rot[None].astype(np.float32)
     pred.obj_trans = trans[None].astype(np.float32)
-    pred.obj_kps2d = image_px[None].astype(np.float32)
+    pred.obj_kps2d_crop = crop_px[None].astype(np.float32)
+    pred.obj_kps2d_img = image_px[None].astype(np.float32)
     return pred
 
 

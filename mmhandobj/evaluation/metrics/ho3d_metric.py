@@ -10,6 +10,7 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
 from mmhandobj.registry import METRICS
+from mmhandobj.structures.geometry import opencv_to_opengl
 from mmhandobj.structures.joint_orders import FINGERTIP_VERTS, convert_joint_order
 
 from ..functional import (
@@ -19,7 +20,6 @@ from ..functional import (
     format_ho3d_scores,
     ho3d_scores,
     load_ho3d_gt,
-    opencv_to_opengl,
     root_relative_to_camera,
 )
 from .sample_fields import get_instance, get_meta
@@ -38,8 +38,9 @@ class HO3DMetric(BaseMetric):
     to the camera with ``gt_instances.root_joint``, reordered to HO3D ('mano') order and
     converted to OpenGL (``diag(1, -1, -1)``), then sorted by metainfo ``sample_idx``.
 
-    * With ``out_dir``: writes ``pred.json`` (``[xyz_list, verts_list]``) and ``pred.zip``
-      (``pred.json`` at the archive root, ready for CodaLab).
+    * With an ``out_dir`` (a runner gives one, see ``out_dir`` below): writes ``pred.json``
+      (``[xyz_list, verts_list]``) and ``pred.zip`` (``pred.json`` at the archive root, ready
+      for CodaLab).
     * With ``gt_dir`` (holding the released ``evaluation_xyz.json`` and
       ``evaluation_verts.json``): computes every number of the official ``scores.txt`` and,
       with ``out_dir``, writes ``scores.txt`` in the official layout.
@@ -57,7 +58,10 @@ class HO3DMetric(BaseMetric):
     ``'raise'`` a ValueError names them.
 
     Args:
-        out_dir: Folder for ``pred.json``, ``pred.zip`` and ``scores.txt``; None writes nothing.
+        out_dir: Folder for ``pred.json``, ``pred.zip`` and ``scores.txt``. None (what configs
+            give): the run's ``<work_dir>/val`` or ``<work_dir>/test``, set by
+            :class:`~mmhandobj.engine.MetricOutDirHook` when a runner runs the metric; a metric
+            used outside a runner then writes nothing.
         gt_dir: Folder with the released GT JSON files, or None.
         version: ``'v2'`` or ``'v3'``: sets the expected frame count (11,524 / 20,137); None
             for no default count.
