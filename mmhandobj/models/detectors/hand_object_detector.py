@@ -173,6 +173,9 @@ class HandObjectDetector(BaseModel):
             raise ValueError(f'arch must be one of {ARCHS}, got {arch!r}')
         self.arch = arch
         backbone = dict(backbone or {})
+        # init_model() clears backbone.init_cfg before loading a checkpoint (for every model);
+        # this trunk's optional initialisation is backbone.checkpoint instead.
+        backbone.pop('init_cfg', None)
         channels = backbone.get('fpn_channels', 256)
         if arch != 'faster_rcnn' and channels % HEAD_GROUPS:
             raise ValueError(f'{arch}: backbone.fpn_channels must be a multiple of '
