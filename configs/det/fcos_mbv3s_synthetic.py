@@ -4,7 +4,7 @@
 # model. Trains on a 2-core CPU in minutes; scored on the held-out sequence SM3.
 #   python tools/train.py configs/det/fcos_mbv3s_synthetic.py
 #   python tools/test.py configs/det/fcos_mbv3s_synthetic.py \
-#       work_dirs/fcos_mbv3s_synthetic/epoch_20.pth --out work_dirs/fcos_mbv3s_synthetic/dets.json
+#       work_dirs/fcos_mbv3s_synthetic/epoch_20.pth --out data/synthetic/fcos_mbv3s_sm3_dets.json
 _base_ = [
     '../_base_/default_runtime.py', '../_base_/models/det_fcos_r50.py',
     '../_base_/datasets/det_pipelines.py'
@@ -43,4 +43,4 @@ test_cfg = dict(type='TestLoop')
 optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=2e-3),
                      clip_grad=dict(max_norm=10.0))
 param_scheduler = [dict(type='MultiStepLR', milestones=[16], gamma=0.1, by_epoch=True)]
-default_hooks = dict(logger=dict(interval=10), checkpoint=dict(interval=10))
+default_hooks = dict(logger=dict(interval=10))
