@@ -5,6 +5,8 @@ Examples:
         # HO3D: writes work_dirs/hfl_r50_ho3d/test/{pred.json,pred.zip} for the server (and
         # scores.txt when GT is given); validation during training writes <work_dir>/val/
     python tools/test.py CONFIG CKPT --out preds.pkl --show-dir vis
+    python tools/test.py configs/det/fcos_mbv3s_synthetic.py DET_CKPT --out dets.json
+        # a detector config: box AP and a COCO-style detection file for HFL-Net's test
     bash tools/dist_test.sh CONFIG CKPT 4
 """
 import argparse
@@ -20,13 +22,17 @@ from mmhandobj.utils import (
     setup_distributed,
 )
 
+#: The detector's metric, which writes the ``--out *.json`` detection file.
+BOX_METRIC = 'HandObjectBoxMetric'
+
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
-    parser.add_argument('--out', help='dump every prediction to this .pkl file')
+    parser.add_argument('--out', help='dump every prediction to this .pkl file, or, with a '
+                        'detector config, write the detections to this COCO-style .json file')
     parser.add_argument('--show-dir', help='save visualisations of the predictions in '
                         '<work_dir>/<timestamp>/<show_dir>')
     parser.add_argument('--no-fuse-bn', action='store_true',
@@ -46,11 +52,22 @@ def build_config(args: argparse.Namespace) -> Config:
     cfg.load_from = args.checkpoint
     cfg.resume = False
     if args.out is not None:
-        if not args.out.endswith(('.pkl', '.pickle')):
-            raise SystemExit(f'--out must end with .pkl, got {args.out}')
         evaluator = cfg.test_evaluator
         metrics = list(evaluator) if isinstance(evaluator, (list, tuple)) else [evaluator]
-        cfg.test_evaluator = [*metrics, dict(type='DumpResults', out_file_path=args.out)]
+        if args.out.endswith('.json'):
+            box_metrics = [m for m in metrics if str(m.get('type')).endswith(BOX_METRIC)]
+            if not box_metrics:
+                raise SystemExit(f'--out {args.out}: a .json output is a detection file and '
+                                 f'needs a detector config (test_evaluator {BOX_METRIC}, e.g. '
+                                 'configs/det/fcos_mbv3s_synthetic.py); use --out preds.pkl '
+                                 f'to dump the predictions of {args.config}')
+            for metric in box_metrics:
+                metric['det_file'] = args.out
+        elif args.out.endswith(('.pkl', '.pickle')):
+            cfg.test_evaluator = [*metrics, dict(type='DumpResults', out_file_path=args.out)]
+        else:
+            raise SystemExit(f'--out must end with .pkl (or .json with a detector config), '
+                             f'got {args.out}')
     if args.show_dir is not None:
         hooks = cfg.setdefault('default_hooks', {})
         if 'visualization' not in hooks:

@@ -1,4 +1,5 @@
 from .backbones import *  # noqa: F401,F403
+from .detectors import *  # noqa: F401,F403
 from .estimators import *  # noqa: F401,F403
 from .fusion import *  # noqa: F401,F403
 from .heads import *  # noqa: F401,F403

@@ -6,27 +6,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-import torch
 
-from mmhandobj.apis import init_model
+from mmhandobj.evaluation.metrics import box_iou
 
 REPO = Path(__file__).parents[2]
 DEMO = REPO / 'demo' / 'image_demo.py'
 H, W = 240, 320
-
-
-def write_config(path: Path) -> str:
-    """The quick-start config with a 32-channel model (fast on CPU)."""
-    base = str(REPO / 'configs' / 'hfl' / 'hfl_r18_synthetic.py')
-    path.write_text(
-        f'_base_ = [{base!r}]\n'
-        'model = dict(\n'
-        '    neck=dict(out_channels=32),\n'
-        '    obj_to_hand_fusion=dict(in_channels=32),\n'
-        '    hand_to_obj_fusion=dict(in_channels=32),\n'
-        '    hand_head=dict(in_channels=32, mano_hidden=[64, 32]),\n'
-        '    obj_head=dict(in_channels=32))\n')
-    return str(path)
 
 
 def run_demo(*args):
@@ -48,18 +33,15 @@ def test_help_explains_the_inputs(monkeypatch, capsys):
         assert flag in text
 
 
-def test_demo_end_to_end(tmp_path):
-    config = write_config(tmp_path / 'tiny.py')
-    torch.manual_seed(0)
-    ckpt = tmp_path / 'tiny.pth'
-    torch.save(dict(state_dict=init_model(config).state_dict()), ckpt)
+def test_demo_end_to_end(tmp_path, tiny_hfl):
+    config, ckpt = tiny_hfl
     rng = np.random.default_rng(0)
     img = tmp_path / 'img.png'
     cv2.imwrite(str(img), rng.integers(0, 255, (H, W, 3), dtype=np.uint8))
     (tmp_path / 'models' / 'cube').mkdir(parents=True)
     np.savetxt(tmp_path / 'models' / 'cube' / 'points.xyz', rng.uniform(-0.04, 0.04, (50, 3)))
     out = tmp_path / 'out' / 'vis.jpg'
-    result = run_demo(str(img), config, str(ckpt), '--hand-bbox', '40', '50', '150', '170',
+    result = run_demo(str(img), config, ckpt, '--hand-bbox', '40', '50', '150', '170',
                       '--obj-bbox', '120', '80', '260', '200', '--obj-name', 'cube',
                       '--obj-model-root', str(tmp_path / 'models'), '--cam-intr', '300', '300',
                       '160', '120', '--root', '0.0', '0.0', '0.5', '--out', str(out))
@@ -74,10 +56,8 @@ def test_demo_end_to_end(tmp_path):
     assert any(line.strip().startswith('t (m)') for line in lines)
 
 
-def test_demo_refuses_a_box_outside_the_image(tmp_path):
-    config = write_config(tmp_path / 'tiny.py')
-    ckpt = tmp_path / 'tiny.pth'
-    torch.save(dict(state_dict=init_model(config).state_dict()), ckpt)
+def test_demo_refuses_a_box_outside_the_image(tmp_path, tiny_hfl):
+    config, ckpt = tiny_hfl
     img = tmp_path / 'img.png'
     cv2.imwrite(str(img), np.zeros((H, W, 3), np.uint8))
     result = run_demo(str(img), config, str(ckpt), '--hand-bbox', '400', '50', '450', '170',
@@ -88,3 +68,37 @@ def test_demo_refuses_a_box_outside_the_image(tmp_path):
         in result.stderr
     assert 'Traceback' not in result.stderr
     assert not (tmp_path / 'vis.jpg').exists()
+
+
+def _tight(points):
+    return np.r_[np.min(points, 0), np.max(points, 0)]
+
+
+def test_demo_without_boxes_finds_the_hand_and_the_object(tmp_path, tiny_hfl, tiny_detector):
+    det_config, det_ckpt, root, infos = tiny_detector
+    info = infos[0]
+    out = tmp_path / 'vis.png'
+    result = run_demo(info['img_path'], *tiny_hfl, '--det-config', det_config,
+                      '--det-checkpoint', det_ckpt, '--obj-model-root', f'{root}/models',
+                      '--out', str(out))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert 'no --cam-intr: assuming fx = fy = 640.0' in result.stdout
+    found = {}
+    for line in result.stdout.splitlines():
+        if line.startswith('detected '):
+            kind = line.split()[1]
+            found[kind] = ([float(v) for v in line.split('box ')[1].split()[:4]],
+                           line.split('(')[1].split(',')[0])
+    assert box_iou(_tight(info['joints2d']), [found['hand:'][0]])[0] >= 0.5
+    assert box_iou(_tight(info['obj_kps2d']), [found['object:'][0]])[0] >= 0.5
+    assert found['object:'][1] == info['obj_name'] and found['hand:'][1] == 'right'
+    assert cv2.imread(str(out)).shape == (480, 640, 3)
+
+
+def test_demo_refuses_a_detector_config_of_the_wrong_kind(tmp_path, tiny_hfl):
+    img = tmp_path / 'img.png'
+    cv2.imwrite(str(img), np.zeros((H, W, 3), np.uint8))
+    result = run_demo(str(img), *tiny_hfl, '--det-config', tiny_hfl[0], '--det-checkpoint',
+                      tiny_hfl[1])
+    assert result.returncode != 0
+    assert 'is not a detector config' in result.stderr and 'HandObjectDetector' in result.stderr

@@ -1,5 +1,7 @@
 from .canonicalize import CanonicalizeHandSide
 from .crop import GetHandObjectCrop, HandObjectAffine
+from .detected_boxes import LoadDetectedBoxes, pick_hand_and_object
+from .detection import DetectionRandomFlip, GenerateDetectionTargets, PackDetectionInputs
 from .formatting import PackHandObjectInputs
 from .hand_mesh import GenerateHandVertices
 from .loading import ImageReadError, LoadHandObjectImage, LoadObjectMask, read_image
@@ -7,7 +9,9 @@ from .photometric import HandObjectPhotometric
 from .targets import GenerateHandObjectTargets
 
 __all__ = [
-    'CanonicalizeHandSide', 'GenerateHandObjectTargets', 'GenerateHandVertices',
-    'GetHandObjectCrop', 'HandObjectAffine', 'HandObjectPhotometric', 'ImageReadError',
-    'LoadHandObjectImage', 'LoadObjectMask', 'PackHandObjectInputs', 'read_image'
+    'CanonicalizeHandSide', 'DetectionRandomFlip', 'GenerateDetectionTargets',
+    'GenerateHandObjectTargets', 'GenerateHandVertices', 'GetHandObjectCrop', 'HandObjectAffine',
+    'HandObjectPhotometric', 'ImageReadError', 'LoadDetectedBoxes', 'LoadHandObjectImage',
+    'LoadObjectMask',
+    'PackDetectionInputs', 'PackHandObjectInputs', 'pick_hand_and_object', 'read_image'
 ]
