@@ -10,6 +10,9 @@ augmentation), in the network's frame:
 - hand: the mean wrist-centred joints and vertices of the ground-truth MANO parameters, posed
   with the model's own MANO layer (right hands; left hands are mirrored by the pipeline as for
   training);
+- hand 2D: the mean 2D joint layout normalised to the hand box (as the network's heatmap head
+  predicts it), placed in each val frame's hand box; the metrics map it back to the original
+  image (un-mirrored) and score it as the network's 2D joints (``joints2d_*``);
 - object: per object name, the mean of the 21 box keypoints normalised to the object box. On a
   val frame they are placed in its object box and solved with the model's EPnP-RANSAC against
   the object's 3D keypoints, exactly as ``HFLNet.predict`` does with voted keypoints.
@@ -37,7 +40,7 @@ from mmhandobj.structures import HandObjectDataSample
 #: Samples per MANO call when averaging the training hands.
 MANO_CHUNK = 1024
 #: Train-split fields the prior needs (``gt_instances``).
-PRIOR_FIELDS = ('mano_pose', 'mano_shape', 'obj_kps2d', 'obj_bboxes')
+PRIOR_FIELDS = ('mano_pose', 'mano_shape', 'joints2d', 'hand_bboxes', 'obj_kps2d', 'obj_bboxes')
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -62,20 +65,27 @@ def _build_dataset(cfg: Config, loader: str):
 ManoForward = Callable[[torch.Tensor, torch.Tensor], Tuple[torch.Tensor, torch.Tensor]]
 
 
+def _box_normalised(points: np.ndarray, box: np.ndarray) -> np.ndarray:
+    """``(K, 2)`` crop pixels -> box-normalised ((0, 0) top-left, (1, 1) bottom-right)."""
+    return (points - box[:2]) / (box[2:] - box[:2])
+
+
 def estimate_prior(samples: List[HandObjectDataSample], mano: ManoForward
-                   ) -> Tuple[np.ndarray, np.ndarray, Dict[str, np.ndarray]]:
-    """Mean hand and mean object keypoint layout of packed training samples.
+                   ) -> Tuple[np.ndarray, np.ndarray, Dict[str, np.ndarray], np.ndarray]:
+    """Mean hand, mean hand 2D layout and mean object keypoint layout of training samples.
 
     Args:
         samples: Packed data samples holding ``gt_instances`` ``mano_pose`` (1, 48),
-            ``mano_shape`` (1, 10), ``obj_kps2d`` (1, 21, 2) and ``obj_bboxes`` (1, 4), crop
-            pixels, and ``metainfo['obj_name']``.
+            ``mano_shape`` (1, 10), ``joints2d`` (1, 21, 2), ``hand_bboxes`` (1, 4),
+            ``obj_kps2d`` (1, 21, 2) and ``obj_bboxes`` (1, 4), crop pixels, and
+            ``metainfo['obj_name']``.
         mano: The model's MANO forward (``HandMANOHead.mano_forward``).
 
     Returns:
-        Mean joints ``(21, 3)`` and vertices ``(778, 3)`` (metres, wrist-centred) and, per
-        object name, the mean box-normalised keypoints ``(21, 2)`` ((0, 0) top-left and (1, 1)
-        bottom-right of the object box).
+        Mean joints ``(21, 3)`` and vertices ``(778, 3)`` (metres, wrist-centred), per object
+        name the mean box-normalised keypoints ``(21, 2)`` ((0, 0) top-left and (1, 1)
+        bottom-right of the object box), and the mean hand-box-normalised 2D joints
+        ``(21, 2)``.
     """
     if not samples:
         raise ValueError('the training split is empty: no prior to estimate')
@@ -94,30 +104,36 @@ def estimate_prior(samples: List[HandObjectDataSample], mano: ManoForward
             joint_sum += joints.double().sum(0)
             vert_sum += verts.double().sum(0)
     layouts = defaultdict(list)
+    hand_layouts = []
     for sample in samples:
-        box = sample.gt_instances.obj_bboxes[0].double().numpy()
-        kps = sample.gt_instances.obj_kps2d[0].double().numpy()
-        layouts[sample.metainfo['obj_name']].append((kps - box[:2]) / (box[2:] - box[:2]))
+        gt = sample.gt_instances
+        layouts[sample.metainfo['obj_name']].append(_box_normalised(
+            gt.obj_kps2d[0].double().numpy(), gt.obj_bboxes[0].double().numpy()))
+        hand_layouts.append(_box_normalised(gt.joints2d[0].double().numpy(),
+                                            gt.hand_bboxes[0].double().numpy()))
     mean_layouts = {name: np.mean(v, axis=0) for name, v in layouts.items()}
     return ((joint_sum / len(samples)).numpy(), (vert_sum / len(samples)).numpy(),
-            mean_layouts)
+            mean_layouts, np.mean(hand_layouts, axis=0))
 
 
 def prior_prediction(sample: HandObjectDataSample, joints: np.ndarray, verts: np.ndarray,
-                     layout: np.ndarray) -> InstanceData:
+                     layout: np.ndarray, hand_layout: np.ndarray) -> InstanceData:
     """``pred_instances`` of one val sample from the prior (the contract's fields and frames).
 
     Args:
-        sample: Packed val sample (``obj_bboxes``, ``obj_kps3d``, ``crop_affine``, ``flip``,
-            ``ori_shape``, ``ori_cam_intr``).
+        sample: Packed val sample (``hand_bboxes``, ``obj_bboxes``, ``obj_kps3d``,
+            ``crop_affine``, ``flip``, ``ori_shape``, ``ori_cam_intr``).
         joints: ``(21, 3)`` mean joints, metres, wrist-centred, network frame.
         verts: ``(778, 3)`` mean vertices, same frame.
         layout: ``(21, 2)`` mean object-box-normalised keypoints.
+        hand_layout: ``(21, 2)`` mean hand-box-normalised 2D joints.
 
     Returns:
-        ``hand_joints3d``, ``hand_verts3d``, ``obj_rot``, ``obj_trans`` and ``obj_kps2d``.
+        ``hand_joints3d``, ``hand_verts3d``, ``hand_joints2d`` (crop pixels), ``obj_rot``,
+        ``obj_trans`` and ``obj_kps2d``.
     """
     meta = sample.metainfo
+    hand_box = sample.gt_instances.hand_bboxes[0].double().numpy()
     box = sample.gt_instances.obj_bboxes[0].double().numpy()
     crop_px = box[:2] + layout * (box[2:] - box[:2])
     image_px = crop_to_image(crop_px, meta['crop_affine'], bool(meta.get('flip', False)),
@@ -127,6 +143,8 @@ def prior_prediction(sample: HandObjectDataSample, joints: np.ndarray, verts: np
     pred = InstanceData()
     pred.hand_joints3d = joints[None].astype(np.float32)
     pred.hand_verts3d = verts[None].astype(np.float32)
+    pred.hand_joints2d = (hand_box[:2] + hand_layout * (hand_box[2:] - hand_box[:2])
+                          )[None].astype(np.float32)
     pred.obj_rot = rot[None].astype(np.float32)
     pred.obj_trans = trans[None].astype(np.float32)
     pred.obj_kps2d = image_px[None].astype(np.float32)
@@ -146,7 +164,7 @@ def score_prior(cfg: Config) -> Dict[str, float]:
     init_default_scope(cfg.get('default_scope', 'mmhandobj'))
     mano = MODELS.build(cfg.model).hand_head.mano_forward
     train_set = _build_dataset(cfg, 'train_dataloader')
-    joints, verts, layouts = estimate_prior(
+    joints, verts, layouts, hand_layout = estimate_prior(
         [train_set[i]['data_samples'] for i in range(len(train_set))], mano)
     val_set = _build_dataset(cfg, 'val_dataloader')
     evaluator = Evaluator(cfg.val_evaluator)
@@ -157,7 +175,8 @@ def score_prior(cfg: Config) -> Dict[str, float]:
         if name not in layouts:
             raise KeyError(f'val object {name!r} never appears in the training split '
                            f'(objects there: {sorted(layouts)}); no prior for it')
-        sample.pred_instances = prior_prediction(sample, joints, verts, layouts[name])
+        sample.pred_instances = prior_prediction(sample, joints, verts, layouts[name],
+                                                 hand_layout)
         evaluator.process(data_samples=[sample])
     return evaluator.evaluate(len(val_set))
 
