@@ -6,7 +6,7 @@ from typing import Callable
 import pytest
 from mmengine.config import Config
 
-from mmhandobj.datasets.synthetic import is_complete_world, make_synthetic_world
+from mmhandobj.synthetic import is_complete_world, make_synthetic_world
 
 R50_MODEL_CONFIG = Path(__file__).parents[1] / 'configs' / '_base_' / 'models' / 'hfl_r50.py'
 

@@ -2,7 +2,8 @@
 
 Examples:
     python tools/test.py configs/hfl/hfl_r50_ho3d.py work_dirs/hfl_r50_ho3d/epoch_70.pth
-        # HO3D: writes pred.json + pred.zip for the server (and local scores when GT is given)
+        # HO3D: writes work_dirs/hfl_r50_ho3d/test/{pred.json,pred.zip} for the server (and
+        # scores.txt when GT is given); validation during training writes <work_dir>/val/
     python tools/test.py CONFIG CKPT --out preds.pkl --show-dir vis
     bash tools/dist_test.sh CONFIG CKPT 4
 """

@@ -8,6 +8,8 @@ default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', interval=5, by_epoch=True, max_keep_ckpts=-1),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='HandObjectVisualizationHook', enable=False),
+    # metrics' files (HO3D pred.json ...) go to <work_dir>/val and <work_dir>/test
+    metric_out_dir=dict(type='MetricOutDirHook'),
 )
 
 env_cfg = dict(

@@ -31,11 +31,12 @@ train_pipeline = [
     dict(type='LoadObjectMask'),
     dict(type='CanonicalizeHandSide'),
     dict(type='GetHandObjectCrop', expand=1.5, shift_factor=0.1, scale_factor=0.2,
-         rot_mode='gaussian', rot_factor=0.5235987755982988, rot_prob=0.6),
+         rot_mode='gaussian', rot_prob=0.6,
+         rot_factor=3.141592653589793 / 6),  # rad: pi / 6 = 30 deg (Gaussian sigma)
     dict(type='HandObjectAffine', input_size=input_size, interpolation='bilinear'),
     dict(type='GenerateHandObjectTargets', hand_expand=1.1, obj_expand=1.0, mask_size=roi_size),
     dict(type='HandObjectPhotometric', blur_range=(0.0, 0.5), brightness=0.5, contrast=0.5,
-         saturation=0.5, hue=0.15),
+         saturation=0.5, hue=0.15),  # blur sigma in px, hue in turns
     dict(type='PackHandObjectInputs'),
 ]
 val_pipeline = [
@@ -49,7 +50,8 @@ val_pipeline = [
     dict(type='PackHandObjectInputs'),
 ]
 # The synthetic evaluation split mimics HO3D's (wrist and hand box only); tools/test.py writes
-# the server files (pred.json, pred.zip) and scores them against the world's released-GT files.
+# the server files (<work_dir>/test/pred.json, pred.zip) and scores them against the world's
+# released-GT files (<work_dir>/test/scores.txt).
 test_pipeline = [
     dict(type='LoadHandObjectImage', on_error='raise'),
     dict(type='CanonicalizeHandSide'),
@@ -66,8 +68,7 @@ object_metric = dict(type='ObjectPoseMetric', obj_model_root='data/synthetic/ho3
                      symmetric_objects=[])
 val_evaluator = [dict(type='HO3DMetric', version=None), object_metric]
 test_evaluator = [
-    dict(type='HO3DMetric', version=None, gt_dir='data/synthetic/ho3d',
-         out_dir='work_dirs/hfl_r18_synthetic/test'),
+    dict(type='HO3DMetric', version=None, gt_dir='data/synthetic/ho3d'),
     object_metric,
 ]
 

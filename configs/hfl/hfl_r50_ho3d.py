@@ -2,7 +2,8 @@
 # Batch 64 (one GPU; the authors used 4x16 with per-GPU BN), Adam lr 1e-4, wd 5e-4,
 # 70 epochs, lr x0.7 every 10 epochs; RGB in [0, 1] without mean/std; LeakyReLU backbone;
 # GT hand/object boxes at test time (the protocol of the paper).
-# Test writes work_dirs/hfl_r50_ho3d/pred.json + pred.zip for the HO3D (CodaLab) server.
+# Test writes <work_dir>/test/pred.json + pred.zip for the HO3D (CodaLab) server (validation
+# during training writes <work_dir>/val/; see MetricOutDirHook).
 # The reference initialised the trunk from ImageNet: add
 #   --cfg-options model.backbone.init_cfg.type=Pretrained \
 #                 model.backbone.init_cfg.checkpoint=<resnet50 .pth or torchvision://resnet50>
@@ -12,7 +13,7 @@ _base_ = [
 ]
 
 val_evaluator = [
-    dict(type='HO3DMetric', version='v2', out_dir='work_dirs/hfl_r50_ho3d'),
+    dict(type='HO3DMetric', version='v2'),
     dict(type='ObjectPoseMetric', obj_model_root='data/ho3d/models', symmetric_objects=[],
          rep_frame='crop', exclude_from_mean=['019_pitcher_base']),
 ]

@@ -1,3 +1,3 @@
-from .inference import as_intrinsics, build_inference_pipeline, inference_handobj, init_model
+from .inference import as_intrinsics, build_test_pipeline, inference_handobj, init_model
 
-__all__ = ['as_intrinsics', 'build_inference_pipeline', 'inference_handobj', 'init_model']
+__all__ = ['as_intrinsics', 'build_test_pipeline', 'inference_handobj', 'init_model']

@@ -4,18 +4,19 @@ HFL-Net needs, for each image, a hand box and an object box (original-image pixe
 the camera intrinsics and, to solve the object pose, the object's identity (its 3D box
 keypoints come from ``<obj_model_root>/<obj_name>/points.xyz``), as in the benchmark protocol.
 
-The test-time crop is that of the datasets (hfl_reference.md 5.2), done with the project's
-own transforms and the parameters of the model config's test pipeline: crop = the square
-fusing the hand box and the object box, each expanded ``expand`` (1.5) times; RoI boxes = the
-given boxes mapped into the crop, the hand box expanded ``hand_expand`` (1.1, as HO3D's
-``handBoundingBox``) and the object box ``obj_expand`` (1.0) times. Left hands are mirrored to
-right hands (``hand_side='left'``) as in training.
+As mmpose's ``inference_topdown``, the inputs are built by the model config's own test
+pipeline (``cfg.test_dataloader.dataset.pipeline``), fed a results dict that carries what a
+dataset would: the image (``img``, or ``img_path`` to read), ``ori_cam_intr``, ``hand_side``,
+the boxes as ``hand_box_hint`` / ``obj_box_hint`` (read by the crop transforms when there is no
+ground truth) and, when the object is named, ``obj_name`` and ``obj_kps3d``. Left hands are
+mirrored to right hands (``hand_side='left'``) as in training.
 
 The hand output is ROOT-RELATIVE: HFL-Net does not predict where the wrist is in the camera.
 ``pred_instances.hand_joints3d`` / ``hand_verts3d`` are wrist-centred metres in the network
 frame (mirrored for a left hand); :func:`~mmhandobj.evaluation.functional.
 root_relative_to_camera` with a known wrist position (``root_joint``) places them in the
-camera. The object pose ``obj_rot`` / ``obj_trans`` is absolute (model -> camera, metres).
+camera. ``pred_instances.hand_joints2d_img`` and ``obj_kps2d_img`` are in original-image
+pixels. The object pose ``obj_rot`` / ``obj_trans`` is absolute (model -> camera, metres).
 """
 import os.path as osp
 from pathlib import Path
@@ -30,22 +31,10 @@ from mmengine.runner import load_checkpoint
 from torch import nn
 
 from mmhandobj.datasets.object_models import ObjectModelBank
-from mmhandobj.datasets.transforms import (
-    CanonicalizeHandSide,
-    GenerateHandObjectTargets,
-    GetHandObjectCrop,
-    HandObjectAffine,
-    PackHandObjectInputs,
-    read_image,
-)
 from mmhandobj.registry import MODELS
-from mmhandobj.structures import HandObjectDataSample, bbox21_from_points
+from mmhandobj.structures import HandObjectDataSample
 
 ImageType = Union[str, np.ndarray]
-#: The crop transforms whose arguments are read from the config's test pipeline.
-CROP_TRANSFORMS = (GetHandObjectCrop, HandObjectAffine, GenerateHandObjectTargets)
-#: Box keypoints of a unit cube: the PnP placeholder when no object is named (pose dropped).
-_PLACEHOLDER_KPS3D = bbox21_from_points(np.array([[0.0, 0.0, 0.0], [1.0, 1.0, 1.0]]))
 
 
 def init_model(config: Union[str, Path, Config], checkpoint: Optional[str] = None,
@@ -115,42 +104,26 @@ def as_intrinsics(cam_intr, num: int) -> np.ndarray:
     return mats
 
 
-def _transform_args(cfg: Config) -> dict:
-    """Arguments of the crop transforms in the config's test pipeline (by class)."""
+def build_test_pipeline(cfg: Config) -> Compose:
+    """The model config's test pipeline (``cfg.test_dataloader.dataset.pipeline``).
+
+    Args:
+        cfg: The model's config (``model.cfg`` after :func:`init_model`).
+
+    Returns:
+        The composed transforms (built in the config's default scope).
+
+    Raises:
+        KeyError: The config has no test pipeline.
+    """
     try:
         pipeline = cfg.test_dataloader.dataset.pipeline
     except AttributeError:
-        return {}
-    found = {}
-    for step in pipeline:
-        step_type = step.get('type')
-        for cls in CROP_TRANSFORMS:
-            if step_type in (cls, cls.__name__, f'mmhandobj.{cls.__name__}'):
-                found[cls] = {k: v for k, v in step.items() if k != 'type'}
-    return found
-
-
-def build_inference_pipeline(cfg: Optional[Config]) -> Compose:
-    """The test-time transforms used by :func:`inference_handobj` (no annotation loading).
-
-    ``CanonicalizeHandSide`` (mirror left hands) -> ``GetHandObjectCrop`` ->
-    ``HandObjectAffine`` -> ``GenerateHandObjectTargets``, each with the arguments of the same
-    transform in ``cfg.test_dataloader.dataset.pipeline`` when present (their test defaults
-    otherwise; random jitter is always off).
-
-    Args:
-        cfg: The model's config, or None for the defaults.
-
-    Returns:
-        The composed transforms.
-    """
-    args = _transform_args(cfg) if cfg is not None else {}
-    return Compose([
-        CanonicalizeHandSide(),
-        GetHandObjectCrop(expand=args.get(GetHandObjectCrop, {}).get('expand', 1.5)),
-        HandObjectAffine(**args.get(HandObjectAffine, {})),
-        GenerateHandObjectTargets(**args.get(GenerateHandObjectTargets, {})),
-    ])
+        raise KeyError(f'config {getattr(cfg, "filename", None)} has no '
+                       'test_dataloader.dataset.pipeline; inference builds its inputs with '
+                       'the test pipeline (add one, as in configs/_base_/datasets/)') from None
+    init_default_scope(cfg.get('default_scope', 'mmhandobj'))
+    return Compose(pipeline)
 
 
 def _default_obj_model_root(cfg: Optional[Config]) -> Optional[str]:
@@ -162,14 +135,15 @@ def _default_obj_model_root(cfg: Optional[Config]) -> Optional[str]:
     return osp.join(dataset['data_root'], dataset.get('obj_model_root') or 'models')
 
 
-def _load_image(img: ImageType, index: int) -> np.ndarray:
+def _image_input(img: ImageType, index: int) -> dict:
+    """Results-dict entries of one image: ``img_path`` to read, or the given ``img``."""
     if isinstance(img, (str, Path)):
-        return read_image(str(img))
+        return dict(img_path=str(img))
     img = np.asarray(img)
     if img.ndim != 3 or img.shape[2] != 3 or img.dtype != np.uint8:
         raise ValueError(f'imgs[{index}]: expected an image path or an (H, W, 3) uint8 BGR '
                          f'array, got {img.dtype} {img.shape}')
-    return img
+    return dict(img=img, img_path='')
 
 
 def _names(value: Union[None, str, Sequence[str]], num: int) -> List[Optional[str]]:
@@ -191,7 +165,7 @@ def inference_handobj(model: nn.Module, imgs: Union[ImageType, Sequence[ImageTyp
     """Estimate the hand and object pose in one image or a batch of images.
 
     Args:
-        model: A model from :func:`init_model` (``model.cfg`` supplies the crop settings).
+        model: A model from :func:`init_model` (``model.cfg`` supplies the test pipeline).
         imgs: An image path or ``(H, W, 3)`` uint8 BGR array (as ``cv2.imread`` gives), or a
             list of them (one forward pass for the whole list).
         hand_bboxes: Hand box x1y1x2y2 in original-image pixels, ``(4,)`` for every image or
@@ -201,7 +175,7 @@ def inference_handobj(model: nn.Module, imgs: Union[ImageType, Sequence[ImageTyp
             shared or one per image.
         obj_name: YCB object name(s) (one for all images or one per image). Required for the
             object pose; without it ``pred_instances`` holds no ``obj_rot``/``obj_trans``
-            (the voted 2D keypoints ``obj_kps2d`` are still given).
+            (the voted 2D keypoints ``obj_kps2d_img`` are still given).
         obj_model_root: Folder with ``<obj_name>/points.xyz``; defaults to the config's test
             dataset ``<data_root>/<obj_model_root>`` (``obj_model_root`` ``'models'`` when
             unset).
@@ -217,11 +191,10 @@ def inference_handobj(model: nn.Module, imgs: Union[ImageType, Sequence[ImageTyp
     """
     single = not isinstance(imgs, (list, tuple))
     sources = [imgs] if single else list(imgs)
-    images = [_load_image(img, i) for i, img in enumerate(sources)]
-    paths = [str(src) if isinstance(src, (str, Path)) else '' for src in sources]
-    num = len(images)
+    num = len(sources)
     if num == 0:
         raise ValueError('imgs is empty')
+    images = [_image_input(img, i) for i, img in enumerate(sources)]
     hand_boxes = _per_image(hand_bboxes, num, (4,), 'hand_bboxes')
     obj_boxes = _per_image(obj_bboxes, num, (4,), 'obj_bboxes')
     for name, boxes in (('hand_bboxes', hand_boxes), ('obj_bboxes', obj_boxes)):
@@ -235,6 +208,9 @@ def inference_handobj(model: nn.Module, imgs: Union[ImageType, Sequence[ImageTyp
     roots = None if root_joint is None else _per_image(root_joint, num, (3,), 'root_joint')
     names = _names(obj_name, num)
     cfg = getattr(model, 'cfg', None)
+    if cfg is None:
+        raise AttributeError('model has no cfg: build it with init_model (the test pipeline '
+                             'of its config builds the inputs)')
     bank = None
     if any(name is not None for name in names):
         root = obj_model_root or _default_obj_model_root(cfg)
@@ -243,34 +219,25 @@ def inference_handobj(model: nn.Module, imgs: Union[ImageType, Sequence[ImageTyp
                              'test_dataloader.dataset.data_root to find object models in)')
         bank = ObjectModelBank(root)
 
-    pipeline = build_inference_pipeline(cfg)
-    pack = PackHandObjectInputs()
+    pipeline = build_test_pipeline(cfg)
     inputs, samples = [], []
     for i, image in enumerate(images):
         results = dict(
-            img=image, img_path=paths[i], sample_idx=i, dataset_name='custom',
-            ori_shape=image.shape[:2], hand_side=sides[i],
+            **image, sample_idx=i, dataset_name='custom', hand_side=sides[i],
             ori_cam_intr=intrinsics[i].astype(np.float32),
             hand_box_hint=hand_boxes[i].astype(np.float32),
-            obj_kps2d=obj_boxes[i].reshape(2, 2).astype(np.float32),
-            mano_pose=np.zeros(48, np.float32), mano_pose_offset=np.zeros(45, np.float32),
-            obj_name=names[i] or '')
-        results = pipeline(results)
-        for helper in ('mano_pose', 'obj_kps2d'):
-            results.pop(helper)
-        results['obj_kps3d'] = (_PLACEHOLDER_KPS3D if names[i] is None
-                                else bank.keypoints3d(names[i]))
+            obj_box_hint=obj_boxes[i].astype(np.float32))
+        if names[i] is not None:
+            results.update(obj_name=names[i], obj_kps3d=bank.keypoints3d(names[i]))
         if roots is not None:
             results['root_joint'] = roots[i].astype(np.float32)
-        packed = pack(results)
+        packed = pipeline(results)
+        if packed is None:
+            raise ValueError(f'imgs[{i}]: the test pipeline dropped the image (an '
+                             "on_error='skip' loader?)")
         inputs.append(packed['inputs'])
         samples.append(packed['data_samples'])
 
     with torch.no_grad():
         samples = model.test_step(dict(inputs=inputs, data_samples=samples))
-    for name, sample in zip(names, samples):
-        if name is None:
-            del sample.pred_instances.obj_rot
-            del sample.pred_instances.obj_trans
-            del sample.gt_instances.obj_kps3d
     return samples[0] if single else samples

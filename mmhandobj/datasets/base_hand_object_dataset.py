@@ -6,7 +6,7 @@ import numpy as np
 from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 
-from mmhandobj.structures import pinhole_project
+from mmhandobj.structures import pinhole_project, transform_points_3d
 
 from .annotation_file import load_annotation_file
 from .object_models import YCB_CLASS_IDS, ObjectModelBank
@@ -37,7 +37,8 @@ class HandObjectBaseDataset(BaseDataset):
         ann_file: Annotation ``.npz`` (relative to ``data_root`` unless absolute).
         obj_model_root: Folder with ``<ycb name>/points.xyz`` (relative to ``data_root`` unless
             absolute).
-        diameter_mode: Object diameter, ``'aabb'`` (reference) or ``'max'``.
+        diameter_mode: Object diameter, ``'aabb'`` (reference) or ``'max'`` (alias
+            ``'max_extent'``), see :func:`mmhandobj.structures.object_diameter`.
         data_root: Dataset root; image paths in the annotation file are relative to it.
         pipeline: Transforms.
         test_mode: Test mode (no frame is resampled on a ``None`` from the pipeline).
@@ -146,7 +147,7 @@ class HandObjectBaseDataset(BaseDataset):
             name = self._ann_meta['obj_names'][int(col['obj_index'][i])]
             pose = col['obj_pose'][i].copy()
             kps3d = self.objects.keypoints3d(name)
-            cam_pts = kps3d @ pose[:, :3].T + pose[:, 3]
+            cam_pts = transform_points_3d(kps3d, pose[:, :3], pose[:, 3])
             info.update(
                 obj_name=name, obj_cls=YCB_CLASS_IDS.get(name, 0), obj_pose=pose,
                 obj_kps3d=kps3d.copy(),

@@ -18,7 +18,7 @@ def _check_existing_world(data_root: str, num_frames: int, seed: int, version: s
     Raises:
         FileExistsError: Naming what differs, and how to regenerate.
     """
-    from .synthetic import WORLD_VERSION, read_world_summary
+    from mmhandobj.synthetic import WORLD_VERSION, read_world_summary
     try:
         summary = read_world_summary(data_root)
     except FileNotFoundError as err:
@@ -45,7 +45,7 @@ def ensure_synthetic_ho3d(data_root: str, num_frames: int, seed: int, version: s
     folder and moved into place with one ``os.replace``: concurrent callers (DDP ranks) each
     build their own copy, the first rename wins and the others discard theirs. An existing
     world is used only when it was made with these arguments by the current generator
-    (:data:`~mmhandobj.datasets.synthetic.WORLD_VERSION`).
+    (:data:`~mmhandobj.synthetic.WORLD_VERSION`).
 
     Args:
         data_root: Target folder.
@@ -64,7 +64,7 @@ def ensure_synthetic_ho3d(data_root: str, num_frames: int, seed: int, version: s
     if osp.exists(data_root) and not all(osp.isfile(f) for f in ann_files):
         raise FileExistsError(f'{data_root} exists but lacks {ann_files}; delete it to let '
                               'SyntheticHO3DDataset regenerate the synthetic world')
-    from .synthetic import make_synthetic_world
+    from mmhandobj.synthetic import make_synthetic_world
     parent = osp.dirname(osp.abspath(data_root))
     os.makedirs(parent, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix=osp.basename(data_root) + '.tmp', dir=parent)

@@ -1,4 +1,20 @@
-from .camera import pinhole_project
+from .geometry import (
+                       OPENCV_TO_OPENGL,
+                       REP_DEPTH_EPS,
+                       box_normalised_to_pixels,
+                       crop_to_image,
+                       image_to_crop,
+                       mirror_axis_angle,
+                       mirror_box,
+                       mirror_intrinsics,
+                       mirror_points_2d,
+                       mirror_points_3d,
+                       opencv_to_opengl,
+                       pinhole_project,
+                       pixels_to_box_normalised,
+                       transform_points_2d,
+                       transform_points_3d,
+)
 from .hand_object_data_sample import HandObjectDataSample
 from .joint_orders import (
                            FINGERTIP_VERTS,
@@ -8,11 +24,14 @@ from .joint_orders import (
                            SIMPLE_TO_MANO,
                            convert_joint_order,
 )
-from .object_keypoints import BBOX21_NAMES, bbox21_from_points, object_diameter
+from .object_keypoints import BBOX21_NAMES, DIAMETER_MODES, bbox21_from_points, object_diameter
 
 __all__ = [
-    'pinhole_project',
-    'BBOX21_NAMES', 'bbox21_from_points', 'object_diameter',
+    'OPENCV_TO_OPENGL', 'REP_DEPTH_EPS', 'box_normalised_to_pixels', 'crop_to_image',
+    'image_to_crop', 'mirror_axis_angle', 'mirror_box', 'mirror_intrinsics', 'mirror_points_2d',
+    'mirror_points_3d', 'opencv_to_opengl', 'pinhole_project', 'pixels_to_box_normalised',
+    'transform_points_2d', 'transform_points_3d',
+    'BBOX21_NAMES', 'DIAMETER_MODES', 'bbox21_from_points', 'object_diameter',
     'HandObjectDataSample', 'FINGERTIP_VERTS', 'JOINT_ORDERS', 'MANO_TO_SIMPLE', 'SIMPLE_PARENTS',
     'SIMPLE_TO_MANO', 'convert_joint_order'
 ]

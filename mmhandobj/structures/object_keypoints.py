@@ -5,6 +5,8 @@ box (AABB) of the object model points, in the object model frame. Naming: b/t = 
 l/r = x min/max, "behind"/"front" = y min/max.
 """
 import numpy as np
+from scipy.spatial import ConvexHull, QhullError
+from scipy.spatial.distance import cdist
 
 #: Names of the 21 keypoints in the order returned by :func:`bbox21_from_points`.
 BBOX21_NAMES = (
@@ -40,25 +42,36 @@ def bbox21_from_points(points: np.ndarray) -> np.ndarray:
     return np.concatenate([corners, np.stack(mids)]).astype(np.float32)
 
 
+#: Diameter definitions understood by :func:`object_diameter`. ``'max_extent'`` is another
+#: name of ``'max'`` (the name the object pose metric has always accepted).
+DIAMETER_MODES = ('aabb', 'max', 'max_extent')
+#: Hull points compared at once when searching the largest distance (bounds the memory).
+_DIAMETER_CHUNK = 1024
+
+
 def object_diameter(points: np.ndarray, mode: str = 'aabb') -> float:
-    """Object size used by the ADD-0.1D threshold.
+    """Object size used by the ADD(-S)-0.1D threshold: the one definition of the project.
 
     Args:
         points: ``(N, 3)`` model points (metres).
-        mode: ``'aabb'`` for the AABB diagonal (the HFL-Net reference, bug B4) or ``'max'`` for
-            the true diameter (largest distance between two points).
+        mode: ``'aabb'``: diagonal of the axis-aligned bounding box, what HFL-Net uses (it
+            overestimates the true diameter); ``'max'`` (or its alias ``'max_extent'``): the
+            true diameter, the largest distance between two model points (the BOP definition),
+            found among the convex-hull vertices (every point for flat or collinear models).
 
     Returns:
-        The diameter in metres.
+        The diameter, in the unit of the points.
     """
+    if mode not in DIAMETER_MODES:
+        raise ValueError(f'diameter mode must be one of {DIAMETER_MODES}, got {mode!r}')
     points = np.asarray(points, dtype=np.float64)
-    if points.ndim != 2 or points.shape[1] != 3 or len(points) < 2:
-        raise ValueError(f'expected object points of shape (N>=2, 3), got {points.shape}')
+    if points.ndim != 2 or points.shape[1] != 3 or len(points) == 0:
+        raise ValueError(f'expected object points of shape (N>0, 3), got {points.shape}')
     if mode == 'aabb':
         return float(np.linalg.norm(points.max(0) - points.min(0)))
-    if mode == 'max':
-        from scipy.spatial import ConvexHull
-        hull = points[ConvexHull(points).vertices] if len(points) > 4 else points
-        diff = hull[:, None, :] - hull[None, :, :]
-        return float(np.sqrt((diff ** 2).sum(-1)).max())
-    raise ValueError(f"unknown diameter mode {mode!r}; expected 'aabb' or 'max'")
+    try:
+        candidates = points[ConvexHull(points).vertices]
+    except QhullError:  # flat, collinear or tiny models have no 3D hull; use every point
+        candidates = points
+    return float(max(cdist(candidates[start:start + _DIAMETER_CHUNK], candidates).max()
+                     for start in range(0, len(candidates), _DIAMETER_CHUNK)))

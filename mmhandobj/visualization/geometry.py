@@ -6,7 +6,8 @@ from typing import Optional, Tuple
 
 import numpy as np
 
-from mmhandobj.evaluation.functional import project_points, to_float64
+from mmhandobj.evaluation.functional import to_float64
+from mmhandobj.structures.geometry import REP_DEPTH_EPS, pinhole_project
 
 #: The 12 edges of the object box as pairs of corner ids (0-7 of ``bbox21_from_points``:
 #: corner ``i`` takes x max when bit 0 is set, y max for bit 1, z max for bit 2), so each edge
@@ -20,7 +21,11 @@ MIN_DEPTH = 1e-4
 
 def project_to_image(points_cam: np.ndarray,
                      cam_intr: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
-    """Project camera-frame points (:func:`project_points`), flagging undrawable ones.
+    """Project camera-frame points, flagging undrawable ones.
+
+    The projection is the one of the REP metric (depth offset
+    :data:`~mmhandobj.structures.geometry.REP_DEPTH_EPS`), so boxes are drawn where REP
+    measures them.
 
     Args:
         points_cam: ``(P, 3)`` points in the camera frame, metres.
@@ -33,7 +38,8 @@ def project_to_image(points_cam: np.ndarray,
     points_cam = to_float64(points_cam, 'points_cam')
     if points_cam.ndim != 2 or points_cam.shape[1] != 3:
         raise ValueError(f'points_cam: expected shape (P, 3), got {points_cam.shape}')
-    pixels = project_points(points_cam[None], cam_intr)[0]
+    pixels = pinhole_project(points_cam[None], to_float64(cam_intr, 'cam_intr')[None],
+                             REP_DEPTH_EPS)[0]
     valid = (np.isfinite(points_cam).all(axis=1) & (points_cam[:, 2] > MIN_DEPTH)
              & np.isfinite(pixels).all(axis=1))
     return pixels, valid

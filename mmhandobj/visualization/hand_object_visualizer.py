@@ -9,7 +9,6 @@ from torch import nn
 
 from mmhandobj.evaluation.functional import root_relative_to_camera, to_float64
 from mmhandobj.evaluation.metrics.sample_fields import get_instance
-from mmhandobj.models.estimators.hflnet import crop_to_image
 from mmhandobj.models.mano import ManoLayer
 from mmhandobj.registry import VISUALIZERS
 from mmhandobj.structures import HandObjectDataSample
@@ -18,7 +17,7 @@ from .drawing import Color, draw_mesh, draw_polygon, draw_segments, draw_skeleto
 from .geometry import BOX_EDGES, box_corners, fit_root_translation, project_to_image
 
 #: Ground-truth fields whose presence makes the GT panel worth drawing.
-GT_DRAWN_FIELDS = ('joints3d', 'joints2d', 'verts3d', 'obj_pose')
+GT_DRAWN_FIELDS = ('joints3d', 'hand_joints2d_crop', 'verts3d', 'obj_pose')
 
 
 @VISUALIZERS.register_module()
@@ -40,9 +39,9 @@ class HandObjectVisualizer(Visualizer):
 
     Geometry: everything 3D is projected with metainfo ``ori_cam_intr``. GT joints/vertices
     are already in the original camera (GT joints come from ``joints3d``, or from the crop
-    pixels ``joints2d`` when there is no 3D GT). The predicted skeleton is the network's 2D
-    output ``pred_instances.hand_joints2d`` mapped from the crop back to the original image
-    (inverse ``crop_affine``, then un-mirrored when ``flip``). The predicted mesh is
+    pixels ``hand_joints2d_crop`` mapped back to the original image when there is no 3D GT).
+    The predicted skeleton is ``pred_instances.hand_joints2d_img`` (original-image pixels).
+    The predicted mesh is
     wrist-relative in the network frame: it is un-mirrored (``x *= -1`` when ``flip``) and
     placed at ``gt_instances.root_joint`` when known; otherwise, for display only, at the
     translation that best fits its joints to the predicted 2D skeleton
@@ -167,9 +166,10 @@ class HandObjectVisualizer(Visualizer):
         if joints3d is not None:
             joints2d = project_to_image(joints3d, intr)[0]
         else:
-            joints2d = get_instance(fields, 'gt_instances', 'joints2d', (21, 2), required=False)
+            joints2d = get_instance(fields, 'gt_instances', 'hand_joints2d_crop', (21, 2),
+                                    required=False)
             if joints2d is not None:
-                joints2d = self._crop_to_image(joints2d, sample)
+                joints2d = sample.crop_to_image(joints2d)
         verts = get_instance(fields, 'gt_instances', 'verts3d', (778, 3), required=False)
         if verts is not None:
             self._draw_mesh(image, verts, intr, self.colors['gt_mesh'])
@@ -186,10 +186,10 @@ class HandObjectVisualizer(Visualizer):
         """Draw the predicted hand and object and the RoI boxes on ``image``; return it."""
         fields = sample.to_dict()
         intr = self._intrinsics(sample)
-        joints2d = get_instance(fields, 'pred_instances', 'hand_joints2d', (21, 2),
+        joints2d = get_instance(fields, 'pred_instances', 'hand_joints2d_img', (21, 2),
                                 required=False)
         if joints2d is not None:
-            joints2d = self._crop_to_image(joints2d, sample)
+            joints2d = to_float64(joints2d, 'pred_instances.hand_joints2d_img')
         verts = get_instance(fields, 'pred_instances', 'hand_verts3d', (778, 3), required=False)
         if verts is not None and self._can_draw_mesh():
             root = self._pred_root(fields, sample, joints2d, intr)
@@ -206,7 +206,7 @@ class HandObjectVisualizer(Visualizer):
                 box = get_instance(fields, 'gt_instances', f'{key}_bboxes', (4,),
                                    required=False)
                 if box is not None:
-                    corners = self._crop_to_image(box_corners(box), sample)
+                    corners = sample.crop_to_image(box_corners(box))
                     draw_polygon(image, corners, self.colors[f'{key}_bbox'], self.line_width)
         if joints2d is not None and self.layers['skeleton']:
             draw_skeleton(image, joints2d, self.line_width, self.radius)
@@ -268,20 +268,9 @@ class HandObjectVisualizer(Visualizer):
         return intr
 
     @staticmethod
-    def _crop_to_image(points: Any, sample: HandObjectDataSample) -> np.ndarray:
-        """Crop pixels -> original-image pixels with the sample's ``crop_affine``/``flip``."""
-        meta = sample.metainfo
-        for key in ('crop_affine', 'ori_shape'):
-            if key not in meta:
-                raise KeyError(f'HandObjectVisualizer: metainfo {key!r} is missing; it is '
-                               'needed to map crop pixels back to the original image')
-        return crop_to_image(to_float64(points, 'crop points'), meta['crop_affine'],
-                             bool(meta.get('flip', False)), int(meta['ori_shape'][1]))
-
-    @staticmethod
     def _has_gt(sample: HandObjectDataSample) -> bool:
-        gt = getattr(sample, '_gt_instances', None)
-        return gt is not None and any(key in gt for key in GT_DRAWN_FIELDS)
+        return 'gt_instances' in sample and any(key in sample.gt_instances
+                                                for key in GT_DRAWN_FIELDS)
 
     @staticmethod
     def _check_image(image: np.ndarray,

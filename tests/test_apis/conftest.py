@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from mmhandobj.datasets.synthetic.world import make_synthetic_world
+from mmhandobj.synthetic.world import make_synthetic_world
 
 CONFIG = str(Path(__file__).parents[2] / 'configs' / 'hfl' / 'hfl_r18_synthetic.py')
 

@@ -12,9 +12,10 @@ from mmhandobj.models.estimators import HFLNet
 from mmhandobj.structures import HandObjectDataSample
 
 OPENGL_TO_OPENCV = np.array([1.0, -1.0, -1.0])
-PRED_SHAPES = dict(hand_joints3d=(1, 21, 3), hand_verts3d=(1, 778, 3), hand_joints2d=(1, 21, 2),
+PRED_SHAPES = dict(hand_joints3d=(1, 21, 3), hand_verts3d=(1, 778, 3),
+                   hand_joints2d_crop=(1, 21, 2), hand_joints2d_img=(1, 21, 2),
                    mano_pose=(1, 48), mano_shape=(1, 10), obj_rot=(1, 3, 3), obj_trans=(1, 3),
-                   obj_kps2d=(1, 21, 2))
+                   obj_kps2d_crop=(1, 21, 2), obj_kps2d_img=(1, 21, 2))
 
 
 def project(points, cam):
@@ -143,7 +144,7 @@ def test_without_object_name(model, frames):
     img, hand_box, obj_box, cam, _, _ = frames[0]
     sample = inference_handobj(model, img, hand_box, obj_box, cam)
     assert 'obj_rot' not in sample.pred_instances and 'obj_trans' not in sample.pred_instances
-    assert sample.pred_instances.obj_kps2d.shape == (1, 21, 2)
+    assert sample.pred_instances.obj_kps2d_img.shape == (1, 21, 2)
     assert 'obj_kps3d' not in sample.gt_instances
 
 

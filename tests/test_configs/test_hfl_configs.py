@@ -1,4 +1,5 @@
-"""Every shipped config parses, and everything it names builds."""
+"""Every shipped config parses, everything it names builds, and it carries no output path."""
+import os
 from pathlib import Path
 
 import pytest
@@ -8,9 +9,17 @@ from mmengine.config import Config
 from mmhandobj.registry import DATASETS, METRICS, MODELS, TRANSFORMS
 from mmhandobj.utils import register_all_modules
 
-CONFIG_DIR = Path(__file__).parents[2] / 'configs' / 'hfl'
-CONFIGS = sorted(CONFIG_DIR.glob('*.py'))
+CONFIG_ROOT = Path(__file__).parents[2] / 'configs'
+CONFIG_DIR = CONFIG_ROOT / 'hfl'
+#: Every runnable config (``_base_`` holds fragments only).
+CONFIGS = sorted(p for p in CONFIG_ROOT.rglob('*.py') if '_base_' not in p.parts)
 R50_PARAMS = 46_080_659
+#: Raw layout of each dataset type: the session's synthetic world written in it.
+WORLD_OF_DATASET = {'HO3DDataset': 'ho3d_raw_root', 'SyntheticHO3DDataset': 'ho3d_raw_root',
+                    'DexYCBDataset': 'dexycb_raw_root'}
+#: Config keys that name where something is written: the work dir decides those.
+OUTPUT_KEYS = ('out_dir', 'out_file', 'out_file_path', 'outfile_prefix', 'work_dir',
+               'toolkit_result_file', 'save_dir', 'test_out_dir')
 
 
 @pytest.fixture(scope='module', autouse=True)
@@ -43,9 +52,6 @@ def test_config_builds(path):
         assert DATASETS.get(loader.dataset.type) is not None
         for transform in loader.dataset.pipeline:
             TRANSFORMS.build(transform)
-    for key in ('val_evaluator', 'test_evaluator'):
-        for metric in cfg[key]:
-            assert METRICS.get(metric.type) is not None, metric.type
     assert cfg.default_hooks.checkpoint.interval == 5
     assert cfg.optim_wrapper.type == 'OptimWrapper'
 
@@ -60,3 +66,54 @@ def test_r50_forward_on_flagship_input_size():
         out = model.forward_raw(torch.rand(1, 3, 256, 256), boxes, boxes + 30)
     assert out['hand_verts'].shape == (1, 778, 3)
     assert out['obj_vote_conf'].shape == (1, 32, 32, 21)
+
+
+def _metrics(evaluator):
+    return list(evaluator) if isinstance(evaluator, (list, tuple)) else [evaluator]
+
+
+def _output_paths(node, where=''):
+    """``(key path, value)`` of every output-path key or ``work_dirs`` string in a config."""
+    found = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in OUTPUT_KEYS and value is not None:
+                found.append((f'{where}.{key}', value))
+            found += _output_paths(value, f'{where}.{key}')
+    elif isinstance(node, (list, tuple)):
+        for i, value in enumerate(node):
+            found += _output_paths(value, f'{where}[{i}]')
+    elif isinstance(node, str) and 'work_dirs' in node:
+        found.append((where, node))
+    return found
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=lambda p: p.stem)
+def test_config_carries_no_output_path(path):
+    cfg = Config.fromfile(str(path))
+    assert _output_paths(cfg.to_dict()) == []
+    # the runner puts the metrics' files in <work_dir>/val and <work_dir>/test instead
+    assert cfg.default_hooks.metric_out_dir.type == 'MetricOutDirHook'
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=lambda p: p.stem)
+def test_every_evaluator_builds_on_a_real_layout(path, request, tmp_path, monkeypatch):
+    """Each evaluator is built as the runner builds it, on the synthetic world written in the
+    layout of the config's dataset at the config's ``data_root`` (constructors read paths)."""
+    cfg = Config.fromfile(str(path))
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        dataset = cfg[key].dataset
+        assert dataset.type in WORLD_OF_DATASET, (
+            f'{path.name}: no synthetic layout for dataset type {dataset.type}; add it to '
+            'WORLD_OF_DATASET')
+        link = tmp_path / dataset.data_root
+        if not link.exists():
+            link.parent.mkdir(parents=True, exist_ok=True)
+            os.symlink(request.getfixturevalue(WORLD_OF_DATASET[dataset.type]), link)
+    monkeypatch.chdir(tmp_path)
+    for key in ('val_evaluator', 'test_evaluator'):
+        for metric_cfg in _metrics(cfg[key]):
+            metric = METRICS.build(metric_cfg)
+            assert type(metric).__name__ == metric_cfg.type
+            if hasattr(metric, 'out_dir'):
+                assert metric.out_dir is None  # set from the work dir by MetricOutDirHook

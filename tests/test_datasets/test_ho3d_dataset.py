@@ -112,8 +112,8 @@ def test_bad_arguments_are_named(ho3d_root, tmp_path):
 def test_v3_layout_converts_and_loads(tmp_path):
     """HO3D v3: JPEG frames, float64 metas with the v3-only keys."""
     from mmhandobj.datasets.converters import convert_ho3d
-    from mmhandobj.datasets.synthetic import make_synthetic_world
     from mmhandobj.datasets.transforms import read_image
+    from mmhandobj.synthetic import make_synthetic_world
 
     root = str(tmp_path / 'ho3d_v3')
     make_synthetic_world('ho3d', root, 8, seed=1, version='v3')

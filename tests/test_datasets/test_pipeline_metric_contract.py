@@ -43,9 +43,12 @@ def _perfect_prediction(sample, mano: ManoLayer):
     np.testing.assert_allclose(joints.numpy()[:, keep], wrist_rel[:, keep], atol=2e-4)
     pred = InstanceData(
         hand_joints3d=joints.numpy(), hand_verts3d=verts.numpy(),
-        hand_joints2d=gt.joints2d.numpy(), mano_pose=pose.numpy(),
-        mano_shape=gt.mano_shape.numpy(), obj_rot=gt.obj_pose[:, :, :3].numpy(),
-        obj_trans=gt.obj_pose[:, :, 3].numpy(), obj_kps2d=gt.obj_kps2d.numpy())
+        hand_joints2d_crop=gt.hand_joints2d_crop.numpy(),
+        hand_joints2d_img=sample.crop_to_image(gt.hand_joints2d_crop[0])[None],
+        mano_pose=pose.numpy(), mano_shape=gt.mano_shape.numpy(),
+        obj_rot=gt.obj_pose[:, :, :3].numpy(), obj_trans=gt.obj_pose[:, :, 3].numpy(),
+        obj_kps2d_crop=gt.obj_kps2d_crop.numpy(),
+        obj_kps2d_img=sample.crop_to_image(gt.obj_kps2d_crop[0])[None])
     sample.pred_instances = pred
     return sample
 

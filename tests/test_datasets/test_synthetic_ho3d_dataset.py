@@ -8,8 +8,8 @@ import pytest
 from mmengine.registry import init_default_scope
 
 from mmhandobj.datasets import SyntheticHO3DDataset
-from mmhandobj.datasets.synthetic import COMPLETE_MARKER, WORLD_VERSION, is_complete_world
 from mmhandobj.registry import DATASETS
+from mmhandobj.synthetic import COMPLETE_MARKER, WORLD_VERSION, is_complete_world
 
 
 def test_generates_once_then_loads(tmp_path):

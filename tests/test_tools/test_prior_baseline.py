@@ -84,11 +84,11 @@ def test_prior_is_the_mean_of_the_training_labels(world, mano_forward, monkeypat
         sum_joints += j[0].double().numpy()
         sum_verts += v[0].double().numpy()
         x1, y1, x2, y2 = gt.obj_bboxes[0].double().numpy()
-        kps = gt.obj_kps2d[0].double().numpy()
+        kps = gt.obj_kps2d_crop[0].double().numpy()
         norm = np.stack([(kps[:, 0] - x1) / (x2 - x1), (kps[:, 1] - y1) / (y2 - y1)], axis=1)
         per_object.setdefault(sample.metainfo['obj_name'], []).append(norm)
         hx1, hy1, hx2, hy2 = gt.hand_bboxes[0].double().numpy()
-        uv = gt.joints2d[0].double().numpy()
+        uv = gt.hand_joints2d_crop[0].double().numpy()
         sum_hand += np.stack([(uv[:, 0] - hx1) / (hx2 - hx1), (uv[:, 1] - hy1) / (hy2 - hy1)], 1)
     np.testing.assert_allclose(joints, sum_joints / len(train), atol=1e-6)
     np.testing.assert_allclose(verts, sum_verts / len(train), atol=1e-6)
@@ -105,7 +105,7 @@ def test_exact_layout_recovers_the_object_pose(world):
     for sample in val:
         gt = sample.gt_instances
         box = gt.obj_bboxes[0].double().numpy()
-        layout = (gt.obj_kps2d[0].double().numpy() - box[:2]) / (box[2:] - box[:2])
+        layout = (gt.obj_kps2d_crop[0].double().numpy() - box[:2]) / (box[2:] - box[:2])
         pred = tool.prior_prediction(sample, np.zeros((21, 3)), np.zeros((778, 3)), layout,
                                      np.full((21, 2), 0.5))
         pose = gt.obj_pose[0].double().numpy()
@@ -129,8 +129,8 @@ def test_scores_match_an_independent_computation(world, mano_forward, options, c
         box = s.gt_instances.hand_bboxes[0].double().numpy()
         prior_crop = box[:2] + hand_layout * (box[2:] - box[:2])
         scale = np.sqrt(abs(np.linalg.det(np.asarray(s.metainfo['crop_affine'])[:, :2])))
-        errors.append(np.linalg.norm(prior_crop - s.gt_instances.joints2d[0].double().numpy(),
-                                     axis=1) / scale)
+        gt_crop = s.gt_instances.hand_joints2d_crop[0].double().numpy()
+        errors.append(np.linalg.norm(prior_crop - gt_crop, axis=1) / scale)
     assert metrics['ho3d/joints2d_EPE_px'] == pytest.approx(np.mean(errors), rel=1e-3)
     assert 0.0 <= metrics['obj/ADD-0.1D'] <= 100.0
     assert np.isfinite(metrics['obj/ADD-S_mm'])

@@ -9,6 +9,7 @@ import os
 import pickle
 import re
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -34,8 +35,16 @@ DATA_OPTIONS = [
 TRAIN_LINE = re.compile(r'Epoch\(train\) +\[(\d+)\]\[(\d+)/\d+\].*?loss: ([0-9.]+)')
 
 
+def _free_port() -> int:
+    """A TCP port free on the loopback now, so that torchrun rendezvous of concurrent test runs
+    on one machine do not collide on ``dist_train.sh``'s default 29500."""
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
 def _run(args: List[str], cwd: Path, timeout: int = 600) -> str:
-    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=str(ROOT))
+    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=str(ROOT), PORT=str(_free_port()))
     proc = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True,
                           timeout=timeout)
     output = proc.stdout + proc.stderr
@@ -107,23 +116,26 @@ def test_test_tool_dumps_predictions_and_pictures(full_run, tiny):
     cwd, _ = full_run
     ckpt = str(cwd / 'work_dirs' / 'full' / 'epoch_6.pth')
     out = cwd / 'preds.pkl'
+    # tested in the training run's work dir: its validations wrote <work_dir>/val/
     log = _run([sys.executable, str(ROOT / 'tools' / 'test.py'), CONFIG, ckpt, '--work-dir',
-                'work_dirs/test', '--out', str(out), '--show-dir', 'vis', '--cfg-options',
+                'work_dirs/full', '--out', str(out), '--show-dir', 'vis', '--cfg-options',
                 *tiny, 'test_dataloader.num_workers=0',
                 'test_dataloader.persistent_workers=False',
                 'test_dataloader.dataset.num_frames=40'], cwd)
     # the synthetic evaluation split (8 frames of SM1), scored against its released-GT files
     assert re.search(r'Epoch\(test\).*ho3d/xyz_procrustes_al_mean3d: [0-9.]+', log)
-    dump_dir = cwd / 'work_dirs' / 'hfl_r18_synthetic' / 'test'
-    with open(dump_dir / 'pred.json') as f:
-        xyz, verts = json.load(f)
-    assert len(xyz) == len(verts) == 8
-    assert (dump_dir / 'pred.zip').is_file() and (dump_dir / 'scores.txt').is_file()
+    work_dir = cwd / 'work_dirs' / 'full'
+    for split, frames in (('test', 8), ('val', 10)):  # val: GPMF10, 10 frames of 40
+        with open(work_dir / split / 'pred.json') as f:
+            xyz, verts = json.load(f)
+        assert len(xyz) == len(verts) == frames, split
+        assert (work_dir / split / 'pred.zip').is_file()
+        assert (work_dir / split / 'scores.txt').is_file()
     with open(out, 'rb') as f:
         preds = pickle.load(f)
     assert len(preds) == 8
     assert preds[0]['pred_instances']['hand_joints3d'].shape == (1, 21, 3)
-    pictures = list((cwd / 'work_dirs' / 'test').glob('*/vis/*'))
+    pictures = list(work_dir.glob('*/vis/*'))
     assert len(pictures) == 8
 
 

@@ -71,7 +71,8 @@ def make_sample(mano, flip=False, with_gt=True, with_pred=True):
         pred = InstanceData()
         pred.hand_joints3d = (joints * mirror)[None].astype(np.float32)
         pred.hand_verts3d = (verts * mirror)[None].astype(np.float32)
-        pred.hand_joints2d = to_crop(project(joints + ROOT), flip)[None].astype(np.float32)
+        pred.hand_joints2d_crop = to_crop(project(joints + ROOT), flip)[None].astype(np.float32)
+        pred.hand_joints2d_img = project(joints + ROOT)[None].astype(np.float32)
         pred.obj_rot = OBJ_ROT[None]
         pred.obj_trans = (OBJ_TRANS + [0.01, -0.01, 0.0])[None]
         sample.pred_instances = pred

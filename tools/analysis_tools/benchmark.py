@@ -60,11 +60,11 @@ def make_batch(batch: int, height: int, width: int, device: torch.device, mask_s
         gt = InstanceData()
         gt.hand_bboxes = hand.clone()
         gt.obj_bboxes = obj.clone()
-        gt.joints2d = hand[:, None, :2] + torch.rand(1, 21, 2, generator=gen) * \
+        gt.hand_joints2d_crop = hand[:, None, :2] + torch.rand(1, 21, 2, generator=gen) * \
             (hand[:, None, 2:] - hand[:, None, :2])
         gt.mano_pose = 0.3 * torch.randn(1, 48, generator=gen)
         gt.mano_shape = torch.randn(1, 10, generator=gen)
-        gt.obj_kps2d = obj[:, None, :2] + torch.rand(1, 21, 2, generator=gen) * \
+        gt.obj_kps2d_crop = obj[:, None, :2] + torch.rand(1, 21, 2, generator=gen) * \
             (obj[:, None, 2:] - obj[:, None, :2])
         gt.obj_mask = (torch.rand(1, mask_size, mask_size, generator=gen) > 0.5).float()
         gt.obj_kps3d = 0.05 * torch.randn(1, 21, 3, generator=gen)

@@ -15,8 +15,8 @@ import time
 import numpy as np
 import torch
 
-from mmhandobj.datasets.synthetic import make_synthetic_world, rasterize
 from mmhandobj.models.mano import ManoLayer
+from mmhandobj.synthetic import make_synthetic_world, rasterize
 
 
 def parse_args() -> argparse.Namespace:

@@ -11,8 +11,8 @@ augmentation), in the network's frame:
   with the model's own MANO layer (right hands; left hands are mirrored by the pipeline as for
   training);
 - hand 2D: the mean 2D joint layout normalised to the hand box (as the network's heatmap head
-  predicts it), placed in each val frame's hand box; the metrics map it back to the original
-  image (un-mirrored) and score it as the network's 2D joints (``joints2d_*``);
+  predicts it), placed in each val frame's hand box and mapped back to the original image
+  (un-mirrored), scored as the network's 2D joints (``joints2d_*``);
 - object: per object name, the mean of the 21 box keypoints normalised to the object box. On a
   val frame they are placed in its object box and solved with the model's EPnP-RANSAC against
   the object's 3D keypoints, exactly as ``HFLNet.predict`` does with voted keypoints.
@@ -32,15 +32,16 @@ from mmengine.logging import MMLogger
 from mmengine.registry import init_default_scope
 from mmengine.structures import InstanceData
 
-from mmhandobj.models.estimators.hflnet import crop_to_image
 from mmhandobj.models.heads.pnp import solve_object_pose
 from mmhandobj.registry import DATASETS, MODELS
 from mmhandobj.structures import HandObjectDataSample
+from mmhandobj.structures.geometry import box_normalised_to_pixels, pixels_to_box_normalised
 
 #: Samples per MANO call when averaging the training hands.
 MANO_CHUNK = 1024
 #: Train-split fields the prior needs (``gt_instances``).
-PRIOR_FIELDS = ('mano_pose', 'mano_shape', 'joints2d', 'hand_bboxes', 'obj_kps2d', 'obj_bboxes')
+PRIOR_FIELDS = ('mano_pose', 'mano_shape', 'hand_joints2d_crop', 'hand_bboxes', 'obj_kps2d_crop',
+                'obj_bboxes')
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -65,19 +66,14 @@ def _build_dataset(cfg: Config, loader: str):
 ManoForward = Callable[[torch.Tensor, torch.Tensor], Tuple[torch.Tensor, torch.Tensor]]
 
 
-def _box_normalised(points: np.ndarray, box: np.ndarray) -> np.ndarray:
-    """``(K, 2)`` crop pixels -> box-normalised ((0, 0) top-left, (1, 1) bottom-right)."""
-    return (points - box[:2]) / (box[2:] - box[:2])
-
-
 def estimate_prior(samples: List[HandObjectDataSample], mano: ManoForward
                    ) -> Tuple[np.ndarray, np.ndarray, Dict[str, np.ndarray], np.ndarray]:
     """Mean hand, mean hand 2D layout and mean object keypoint layout of training samples.
 
     Args:
         samples: Packed data samples holding ``gt_instances`` ``mano_pose`` (1, 48),
-            ``mano_shape`` (1, 10), ``joints2d`` (1, 21, 2), ``hand_bboxes`` (1, 4),
-            ``obj_kps2d`` (1, 21, 2) and ``obj_bboxes`` (1, 4), crop pixels, and
+            ``mano_shape`` (1, 10), ``hand_joints2d_crop`` (1, 21, 2), ``hand_bboxes`` (1, 4),
+            ``obj_kps2d_crop`` (1, 21, 2) and ``obj_bboxes`` (1, 4), crop pixels, and
             ``metainfo['obj_name']``.
         mano: The model's MANO forward (``HandMANOHead.mano_forward``).
 
@@ -107,10 +103,10 @@ def estimate_prior(samples: List[HandObjectDataSample], mano: ManoForward
     hand_layouts = []
     for sample in samples:
         gt = sample.gt_instances
-        layouts[sample.metainfo['obj_name']].append(_box_normalised(
-            gt.obj_kps2d[0].double().numpy(), gt.obj_bboxes[0].double().numpy()))
-        hand_layouts.append(_box_normalised(gt.joints2d[0].double().numpy(),
-                                            gt.hand_bboxes[0].double().numpy()))
+        layouts[sample.metainfo['obj_name']].append(pixels_to_box_normalised(
+            gt.obj_kps2d_crop.double().numpy(), gt.obj_bboxes.double().numpy())[0])
+        hand_layouts.append(pixels_to_box_normalised(
+            gt.hand_joints2d_crop.double().numpy(), gt.hand_bboxes.double().numpy())[0])
     mean_layouts = {name: np.mean(v, axis=0) for name, v in layouts.items()}
     return ((joint_sum / len(samples)).numpy(), (vert_sum / len(samples)).numpy(),
             mean_layouts, np.mean(hand_layouts, axis=0))
@@ -129,25 +125,25 @@ def prior_prediction(sample: HandObjectDataSample, joints: np.ndarray, verts: np
         hand_layout: ``(21, 2)`` mean hand-box-normalised 2D joints.
 
     Returns:
-        ``hand_joints3d``, ``hand_verts3d``, ``hand_joints2d`` (crop pixels), ``obj_rot``,
-        ``obj_trans`` and ``obj_kps2d``.
+        ``hand_joints3d``, ``hand_verts3d``, ``hand_joints2d_crop``, ``hand_joints2d_img``,
+        ``obj_rot``, ``obj_trans``, ``obj_kps2d_crop`` and ``obj_kps2d_img``.
     """
-    meta = sample.metainfo
-    hand_box = sample.gt_instances.hand_bboxes[0].double().numpy()
+    hand_crop = box_normalised_to_pixels(hand_layout,
+                                         sample.gt_instances.hand_bboxes[0].double().numpy())
     box = sample.gt_instances.obj_bboxes[0].double().numpy()
-    crop_px = box[:2] + layout * (box[2:] - box[:2])
-    image_px = crop_to_image(crop_px, meta['crop_affine'], bool(meta.get('flip', False)),
-                             int(meta['ori_shape'][1]))
+    crop_px = box_normalised_to_pixels(layout, box)
+    image_px = sample.crop_to_image(crop_px)
     rot, trans, _ = solve_object_pose(image_px, sample.gt_instances.obj_kps3d[0],
-                                      meta['ori_cam_intr'])
+                                      sample.metainfo['ori_cam_intr'])
     pred = InstanceData()
     pred.hand_joints3d = joints[None].astype(np.float32)
     pred.hand_verts3d = verts[None].astype(np.float32)
-    pred.hand_joints2d = (hand_box[:2] + hand_layout * (hand_box[2:] - hand_box[:2])
-                          )[None].astype(np.float32)
+    pred.hand_joints2d_crop = hand_crop[None].astype(np.float32)
+    pred.hand_joints2d_img = sample.crop_to_image(hand_crop)[None].astype(np.float32)
     pred.obj_rot = rot[None].astype(np.float32)
     pred.obj_trans = trans[None].astype(np.float32)
-    pred.obj_kps2d = image_px[None].astype(np.float32)
+    pred.obj_kps2d_crop = crop_px[None].astype(np.float32)
+    pred.obj_kps2d_img = image_px[None].astype(np.float32)
     return pred
 
 

@@ -10,7 +10,7 @@ import argparse
 import os
 import os.path as osp
 
-from mmhandobj.models.mano import make_standin_mano
+from mmhandobj.synthetic import make_standin_mano
 
 
 def parse_args() -> argparse.Namespace:

@@ -12,7 +12,7 @@ import argparse
 import json
 import time
 
-from mmhandobj.datasets.synthetic import make_synthetic_world
+from mmhandobj.synthetic import make_synthetic_world
 
 
 def parse_args() -> argparse.Namespace:

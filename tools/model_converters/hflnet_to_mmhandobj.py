@@ -15,6 +15,7 @@ from typing import Dict, Iterable, List, Mapping, Optional, Tuple
 
 import torch
 
+from mmhandobj.structures import OPENCV_TO_OPENGL
 from mmhandobj.utils.checkpoint import load_checkpoint_file
 
 #: Authors' key prefix -> mmhandobj ``HFLNet`` key prefix (longest prefix wins).
@@ -55,7 +56,7 @@ WRAPPER_PREFIXES: Tuple[str, ...] = ('honet.module.', 'honet.', 'module.')
 DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / 'configs/_base_/models/hfl_r50.py'
 
 #: OpenCV -> OpenGL matrix stored by the authors as ``mano_branch.coord_change_mat``.
-COORD_CHANGE_MAT = torch.diag(torch.tensor([1.0, -1.0, -1.0]))
+COORD_CHANGE_MAT = torch.from_numpy(OPENCV_TO_OPENGL).float()
 
 
 def _map_prefix(key: str, table: Iterable[Tuple[str, str]]) -> Optional[str]:

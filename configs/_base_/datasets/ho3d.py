@@ -10,11 +10,12 @@ train_pipeline = [
     dict(type='LoadObjectMask'),
     dict(type='CanonicalizeHandSide'),
     dict(type='GetHandObjectCrop', expand=1.5, shift_factor=0.1, scale_factor=0.2,
-         rot_mode='uniform', rot_factor=3.141592653589793, rot_prob=1.0),
+         rot_mode='uniform', rot_prob=1.0,
+         rot_factor=3.141592653589793),  # rad: pi = 180 deg (uniform half-range)
     dict(type='HandObjectAffine', input_size=256, interpolation='nearest'),
     dict(type='GenerateHandObjectTargets', hand_expand=1.1, obj_expand=1.0, mask_size=32),
     dict(type='HandObjectPhotometric', blur_range=(0.0, 0.5), brightness=0.5, contrast=0.5,
-         saturation=0.5, hue=0.15),
+         saturation=0.5, hue=0.15),  # blur sigma in px, hue in turns
     dict(type='PackHandObjectInputs'),
 ]
 test_pipeline = [

@@ -20,12 +20,10 @@ import cv2
 import numpy as np
 from mmengine.logging import print_log
 
-from mmhandobj.structures import MANO_TO_SIMPLE, pinhole_project
+from mmhandobj.structures import MANO_TO_SIMPLE, OPENCV_TO_OPENGL, pinhole_project
 
 from ..annotation_file import empty_frame, encode_mask, save_annotation_file
 
-#: OpenGL <-> OpenCV camera axis flip.
-GL_TO_CV = np.diag([1.0, -1.0, -1.0])
 HO3D_SPLITS = ('train', 'evaluation')
 HO3D_VERSIONS = ('v2', 'v3')
 _TRAIN_KEYS = ('handPose', 'handBeta', 'handJoints3D', 'objRot', 'objTrans', 'objName', 'camMat')
@@ -107,7 +105,7 @@ def object_mask_from_seg(path: str, width: int, height: int) -> np.ndarray:
 def _rotvec_to_cv(aa: np.ndarray) -> np.ndarray:
     """Axis-angle of a rotation expressed in OpenGL -> the same rotation in OpenCV."""
     rot, _ = cv2.Rodrigues(aa.reshape(3, 1))
-    return cv2.Rodrigues(GL_TO_CV @ rot)[0].reshape(3)
+    return cv2.Rodrigues(OPENCV_TO_OPENGL @ rot)[0].reshape(3)
 
 
 def _hfl_hand(entry: Dict[str, Any], where: str) -> Dict[str, np.ndarray]:
@@ -200,7 +198,7 @@ def convert_ho3d(root: str, out_file: str, split: str, version: str = 'v2',
         cam = _field(meta, 'camMat', meta_path, 9).reshape(3, 3)
         rec['cam_intr'] = cam
         if is_eval:
-            rec['root_joint'] = GL_TO_CV @ _field(meta, 'handJoints3D', meta_path, 3)
+            rec['root_joint'] = OPENCV_TO_OPENGL @ _field(meta, 'handJoints3D', meta_path, 3)
             box = _field(meta, 'handBoundingBox', meta_path, 4)
             if box[2] <= box[0] or box[3] <= box[1]:
                 raise ValueError(f'{meta_path}: degenerate handBoundingBox {box.tolist()} '
@@ -210,7 +208,7 @@ def convert_ho3d(root: str, out_file: str, split: str, version: str = 'v2',
             rec.update(_hfl_hand(hfl[(seq, fid)], f'{hfl_json}[{seq}/{fid}]'))
         else:
             joints_cv = (_field(meta, 'handJoints3D', meta_path, 63).reshape(21, 3)
-                         @ GL_TO_CV)[MANO_TO_SIMPLE]
+                         @ OPENCV_TO_OPENGL)[MANO_TO_SIMPLE]
             if (joints_cv[:, 2] <= 0).any():
                 raise ValueError(f'{meta_path}: handJoints3D behind the camera')
             pose = _field(meta, 'handPose', meta_path, 48).copy()
@@ -226,7 +224,8 @@ def convert_ho3d(root: str, out_file: str, split: str, version: str = 'v2',
         rot, _ = cv2.Rodrigues(_field(meta, 'objRot', meta_path, 3).reshape(3, 1))
         trans = _field(meta, 'objTrans', meta_path, 3)
         rec.update(has_obj=True, obj_index=obj_names.index(name),
-                   obj_pose=np.concatenate([GL_TO_CV @ rot, (GL_TO_CV @ trans)[:, None]], 1))
+                   obj_pose=np.concatenate(
+                       [OPENCV_TO_OPENGL @ rot, (OPENCV_TO_OPENGL @ trans)[:, None]], 1))
         if split == 'train' and seg_label_root is not None:
             label_path = osp.join(seg_label_root, 'train_segLabel', seq, f'{fid}.png')
             label = cv2.imread(label_path, cv2.IMREAD_GRAYSCALE)

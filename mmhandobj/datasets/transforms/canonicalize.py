@@ -3,6 +3,12 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from mmhandobj.registry import TRANSFORMS
+from mmhandobj.structures.geometry import (
+    mirror_axis_angle,
+    mirror_box,
+    mirror_intrinsics,
+    mirror_points_2d,
+)
 
 
 @TRANSFORMS.register_module()
@@ -18,38 +24,37 @@ class CanonicalizeHandSide(BaseTransform):
     every frame, the finger pose becomes flat-hand-mean: ``mano_pose[3:] += mano_pose_offset``
     (DexYCB: ``hands_mean_right`` added after mirroring, as the reference; HO3D: zeros).
 
-    Required keys: ``hand_side``, ``ori_cam_intr``, ``ori_shape``, ``mano_pose``,
-    ``mano_pose_offset``. Optional keys (mirrored when present): ``img``, ``obj_mask_full``,
-    ``joints2d``, ``obj_kps2d``, ``hand_box_hint``. Added keys: ``flip`` (bool),
-    ``cam_intr`` ((3, 3) float32, intrinsics of the possibly mirrored image). Modified keys:
-    the mirrored ones and ``mano_pose`` ((48,) flat-hand-mean, right hand). Removed keys:
-    ``mano_pose_offset``, ``mano_pose_flat``.
+    Required keys: ``hand_side``, ``ori_cam_intr``, ``ori_shape``. Optional keys: ``mano_pose``
+    with ``mano_pose_offset`` (absent at inference); mirrored when present: ``img``,
+    ``obj_mask_full``, ``joints2d``, ``obj_kps2d``, ``hand_box_hint``, ``obj_box_hint``. Added
+    keys: ``flip`` (bool), ``cam_intr`` ((3, 3) float32, intrinsics of the possibly mirrored
+    image). Modified keys: the mirrored ones and ``mano_pose`` ((48,) flat-hand-mean, right
+    hand). Removed keys: ``mano_pose_offset``, ``mano_pose_flat``.
     """
 
     def transform(self, results: dict) -> dict:
         cam = np.asarray(results['ori_cam_intr'], np.float64)
-        pose = np.asarray(results['mano_pose'], np.float32).copy()
+        pose = (np.asarray(results['mano_pose'], np.float32).copy()
+                if 'mano_pose' in results else None)
         flip = results['hand_side'] == 'left'
         if flip:
             width = results['ori_shape'][1]
-            mirror = np.array([[-1, 0, width - 1], [0, 1, 0], [0, 0, 1]], np.float64)
-            cam = mirror @ cam @ np.diag([-1.0, 1.0, 1.0])
+            cam = mirror_intrinsics(cam, width)
             for key in ('img', 'obj_mask_full'):
                 if key in results:
                     results[key] = np.ascontiguousarray(results[key][:, ::-1])
             for key in ('joints2d', 'obj_kps2d'):
                 if key in results:
-                    pts = np.array(results[key], np.float32)
-                    pts[:, 0] = width - 1 - pts[:, 0]
-                    results[key] = pts
-            if 'hand_box_hint' in results:
-                x1, y1, x2, y2 = results['hand_box_hint']
-                results['hand_box_hint'] = np.array(
-                    [width - 1 - x2, y1, width - 1 - x1, y2], np.float32)
-            pose = pose.reshape(16, 3)
-            pose[:, 1:] *= -1
-            pose = pose.reshape(48)
-        pose[3:] += np.asarray(results.pop('mano_pose_offset'), np.float32)
+                    results[key] = mirror_points_2d(
+                        np.asarray(results[key], np.float32), width)
+            for key in ('hand_box_hint', 'obj_box_hint'):
+                if key in results:
+                    results[key] = mirror_box(results[key], width)
+            if pose is not None:
+                pose = mirror_axis_angle(pose)
+        if pose is not None:
+            pose[3:] += np.asarray(results.pop('mano_pose_offset'), np.float32)
+            results['mano_pose'] = pose
         results.pop('mano_pose_flat', None)
-        results.update(flip=flip, cam_intr=cam.astype(np.float32), mano_pose=pose)
+        results.update(flip=flip, cam_intr=cam.astype(np.float32))
         return results

@@ -6,14 +6,9 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from mmhandobj.registry import TRANSFORMS
+from mmhandobj.structures.geometry import transform_points_2d
 
-from .geometry import (
-    bbox_from_points,
-    fuse_boxes,
-    rotate_axis_angle,
-    rotated_crop,
-    transform_points,
-)
+from .geometry import bbox_from_points, fuse_boxes, rotate_axis_angle, rotated_crop
 
 _INTERPOLATIONS = {'nearest': cv2.INTER_NEAREST, 'bilinear': cv2.INTER_LINEAR}
 
@@ -27,12 +22,22 @@ def hand_points(results: dict) -> Union[np.ndarray, None]:
     return None
 
 
+def object_points(results: dict) -> Union[np.ndarray, None]:
+    """2D points that define the object: GT keypoints, else the ``obj_box_hint`` corners."""
+    if 'obj_kps2d' in results:
+        return results['obj_kps2d']
+    if 'obj_box_hint' in results:
+        return np.asarray(results['obj_box_hint'], np.float32).reshape(2, 2)
+    return None
+
+
 @TRANSFORMS.register_module()
 class GetHandObjectCrop(BaseTransform):
     """Choose the square crop around hand and object, with optional jitter (reference 5.1/5.2).
 
-    ``crop = fuse(bbox(hand points, 1.5), bbox(object keypoints, 1.5))``. Hand points are the GT
-    joints, or the two ``hand_box_hint`` corners (HO3D evaluation). A frame with only one of
+    ``crop = fuse(bbox(hand points, 1.5), bbox(object points, 1.5))``. Hand points are the GT
+    joints, or the two ``hand_box_hint`` corners (HO3D evaluation, inference); object points
+    the GT keypoints, or the two ``obj_box_hint`` corners (inference). A frame with only one of
     hand/object uses that one alone; with neither, the whole image. Jitter (training): centre
     ``+= shift_factor * s * U(-1, 1)`` per axis, scale ``*= clip(1 + scale_factor N(0, 1),
     1 - scale_factor, 1 + scale_factor)``, rotation by ``rot_mode``:
@@ -41,7 +46,8 @@ class GetHandObjectCrop(BaseTransform):
     * ``'gaussian'`` (DexYCB): ``clip(N(0, 1), -2, 2) * rot_factor`` with prob. ``rot_prob``;
     * ``'none'``: no rotation.
 
-    Required keys: ``ori_shape`` and ``joints2d`` / ``hand_box_hint`` / ``obj_kps2d`` (any).
+    Required keys: ``ori_shape`` and ``joints2d`` / ``hand_box_hint`` / ``obj_kps2d`` /
+    ``obj_box_hint`` (any; boxes x1y1x2y2 in original-image pixels).
     Added keys: ``crop_center`` ((2,) px), ``crop_scale`` (px), ``crop_rotation`` (radians).
 
     Args:
@@ -75,7 +81,7 @@ class GetHandObjectCrop(BaseTransform):
     def transform(self, results: dict) -> dict:
         height, width = results['ori_shape']
         boxes = []
-        for pts in (hand_points(results), results.get('obj_kps2d')):
+        for pts in (hand_points(results), object_points(results)):
             if pts is not None:
                 if not np.isfinite(pts).all():
                     raise ValueError(f'{results.get("img_path")}: NaN/inf in hand or object '
@@ -117,6 +123,7 @@ class HandObjectAffine(BaseTransform):
     Required keys: ``img``, ``crop_center``, ``crop_scale``, ``crop_rotation``, ``cam_intr``.
     Optional keys (transformed): ``obj_mask_full`` -> ``obj_mask_crop`` ((h, w) uint8),
     ``joints2d``, ``obj_kps2d``, ``hand_box_hint`` (-> ``hand_points_crop`` (2, 2)),
+    ``obj_box_hint`` (-> ``obj_points_crop`` (2, 2)),
     ``mano_pose``. Added keys: ``crop_affine`` ((2, 3) float32), ``crop_roll`` ((3, 3)),
     ``img_shape``. Modified keys: ``img`` ((h, w, 3)), ``cam_intr``.
 
@@ -149,10 +156,12 @@ class HandObjectAffine(BaseTransform):
                 flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
         for key in ('joints2d', 'obj_kps2d'):
             if key in results:
-                results[key] = transform_points(results[key], total)
-        if 'hand_box_hint' in results:
-            results['hand_points_crop'] = transform_points(
-                np.reshape(results['hand_box_hint'], (2, 2)), total)
+                results[key] = transform_points_2d(results[key], total).astype(np.float32)
+        for hint, out in (('hand_box_hint', 'hand_points_crop'),
+                          ('obj_box_hint', 'obj_points_crop')):
+            if hint in results:
+                results[out] = transform_points_2d(
+                    np.reshape(results[hint], (2, 2)), total).astype(np.float32)
         if 'mano_pose' in results:
             pose = np.array(results['mano_pose'], np.float32)
             pose[:3] = rotate_axis_angle(pose[:3], roll)

@@ -11,10 +11,10 @@ from mmhandobj.structures import HandObjectDataSample
 _GT_FIELDS = (
     ('hand_bbox', 'hand_bboxes', (4, )),
     ('obj_bbox', 'obj_bboxes', (4, )),
-    ('joints2d', 'joints2d', (21, 2)),
+    ('joints2d', 'hand_joints2d_crop', (21, 2)),
     ('mano_pose', 'mano_pose', (48, )),
     ('mano_shape', 'mano_shape', (10, )),
-    ('obj_kps2d', 'obj_kps2d', (21, 2)),
+    ('obj_kps2d', 'obj_kps2d_crop', (21, 2)),
     ('obj_mask', 'obj_mask', None),
     ('joints3d', 'joints3d', (21, 3)),
     ('root_joint', 'root_joint', (3, )),
@@ -35,10 +35,12 @@ class PackHandObjectInputs(BaseTransform):
     Required keys: ``img`` ((h, w, 3) uint8 BGR), the metainfo keys ``img_path``,
     ``sample_idx``, ``dataset_name``, ``ori_shape``, ``img_shape``, ``hand_side``, ``flip``,
     ``cam_intr``, ``ori_cam_intr``, ``crop_affine`` (``obj_name``/``obj_cls`` default to
-    ``''``/0). Packed when present (``gt_instances``, leading dimension 1, float32 tensors):
-    ``hand_bbox``, ``obj_bbox``, ``joints2d``, ``mano_pose``, ``mano_shape``, ``obj_kps2d``,
-    ``obj_mask``, ``joints3d``, ``root_joint``, ``verts3d``, ``obj_pose``, ``obj_kps3d``,
-    ``obj_diameter``; hand fields are packed only when ``has_hand`` is true.
+    ``''``/0). Packed when present (``gt_instances``, leading dimension 1, float32 tensors;
+    results key -> field): ``hand_bbox`` -> ``hand_bboxes``, ``obj_bbox`` -> ``obj_bboxes``,
+    ``joints2d`` (crop pixels by now) -> ``hand_joints2d_crop``, ``obj_kps2d`` ->
+    ``obj_kps2d_crop``, and under their own names ``mano_pose``, ``mano_shape``, ``obj_mask``,
+    ``joints3d``, ``root_joint``, ``verts3d``, ``obj_pose``, ``obj_kps3d``, ``obj_diameter``;
+    hand fields are packed only when ``has_hand`` is true.
 
     Returns:
         ``dict(inputs=uint8 tensor (3, h, w) BGR, data_samples=HandObjectDataSample)``.

@@ -105,12 +105,6 @@ def rotated_crop(cam_intr: np.ndarray, centre: Sequence[float], scale: float, an
     return crop @ moved, crop @ cam_intr, roll
 
 
-def transform_points(points: np.ndarray, matrix: np.ndarray) -> np.ndarray:
-    """Apply a 3x3 affine to ``(N, 2)`` points; returns float32 ``(N, 2)``."""
-    points = np.asarray(points, np.float64)
-    return (points @ matrix[:2, :2].T + matrix[:2, 2]).astype(np.float32)
-
-
 def rotate_axis_angle(axis_angle: np.ndarray, rotation: np.ndarray) -> np.ndarray:
     """Left-multiply the rotation of an axis-angle: ``rotvec(rotation @ Rot(aa))``."""
     mat, _ = cv2.Rodrigues(np.asarray(axis_angle, np.float64).reshape(3, 1))

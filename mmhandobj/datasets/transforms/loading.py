@@ -75,10 +75,14 @@ def read_image(path: str) -> np.ndarray:
 
 @TRANSFORMS.register_module()
 class LoadHandObjectImage(BaseTransform):
-    """Load the RGB frame with OpenCV.
+    """Load the frame (:func:`read_image`), or take the one already given.
 
-    Required keys: ``img_path``, ``ori_shape``. Added keys: ``img`` ((H, W, 3) uint8 BGR),
-    ``img_shape``.
+    As mmpose's ``LoadImage`` at inference, an ``img`` already in the results (an ``(H, W, 3)``
+    uint8 BGR array) is used as it is and ``img_path`` is not read.
+
+    Required keys: ``img_path`` (or ``img``). Optional keys: ``ori_shape`` (checked against the
+    image; set from it when absent). Added keys: ``img`` ((H, W, 3) uint8 BGR), ``img_shape``
+    (and ``ori_shape`` when absent).
 
     Args:
         on_error: ``'raise'`` (default) raises :class:`ImageReadError` naming the file;
@@ -93,9 +97,17 @@ class LoadHandObjectImage(BaseTransform):
         self.num_skipped = 0
 
     def transform(self, results: dict) -> Optional[dict]:
+        if results.get('img') is not None:
+            img = np.asarray(results['img'])
+            if img.ndim != 3 or img.shape[2] != 3 or img.dtype != np.uint8:
+                raise ValueError(f'{results.get("img_path", "")}: results["img"] must be an '
+                                 f'(H, W, 3) uint8 BGR array, got {img.dtype} {img.shape}')
+            results.setdefault('ori_shape', img.shape[:2])
+            results['img_shape'] = img.shape[:2]
+            return results
         try:
             img = read_image(results['img_path'])
-            expected = tuple(results['ori_shape'])
+            expected = tuple(results.setdefault('ori_shape', img.shape[:2]))
             if img.shape[:2] != expected:
                 raise ImageReadError(f'{results["img_path"]}: image is {img.shape[1]}x'
                                      f'{img.shape[0]}, annotations expect '

@@ -36,12 +36,14 @@ class GenerateHandObjectTargets(BaseTransform):
     """Hand/object RoI boxes in the crop and the object mask target.
 
     hand box = bbox(crop joints, ``hand_expand``) (or of the two ``hand_points_crop`` corners
-    when no joints are known); object box = bbox(crop object keypoints, ``obj_expand``);
+    when no joints are known); object box = bbox(crop object keypoints, ``obj_expand``) (or of
+    the two ``obj_points_crop`` corners);
     object mask = the crop mask cut to the object box, resized to ``mask_size`` (nearest),
     nonzero. A frame without hand points gets the object box as its hand box and vice versa;
     with neither, the whole crop.
 
-    Required keys: ``img_shape`` and any of ``joints2d``, ``hand_points_crop``, ``obj_kps2d``.
+    Required keys: ``img_shape`` and any of ``joints2d``, ``hand_points_crop``, ``obj_kps2d``,
+    ``obj_points_crop``.
     Optional keys: ``obj_mask_crop`` (removed). Added keys: ``hand_bbox``, ``obj_bbox``
     ((4,) float32 crop pixels), ``obj_mask`` ((S, S) float32, when a mask was loaded).
 
@@ -60,8 +62,8 @@ class GenerateHandObjectTargets(BaseTransform):
     def transform(self, results: dict) -> dict:
         hand_pts = results.get('joints2d', results.get('hand_points_crop'))
         hand = None if hand_pts is None else bbox_from_points(hand_pts, self.hand_expand)
-        obj = (bbox_from_points(results['obj_kps2d'], self.obj_expand)
-               if 'obj_kps2d' in results else None)
+        obj_pts = results.get('obj_kps2d', results.get('obj_points_crop'))
+        obj = None if obj_pts is None else bbox_from_points(obj_pts, self.obj_expand)
         height, width = results['img_shape']
         whole = np.array([0, 0, width, height], np.float32)
         hand = hand if hand is not None else (obj if obj is not None else whole)

@@ -23,7 +23,7 @@ from .fscore import (
     fscore_multi,
     nearest_neighbour_distances,
 )
-from .hand_frames import opencv_to_opengl, root_relative_to_camera
+from .hand_frames import root_relative_to_camera
 from .ho3d_scorer import (
                         HO3D_EVAL_SIZES,
                         HO3D_GT_FILES,
@@ -45,28 +45,18 @@ from .keypoint_error import (
     point_error_measures,
     trapezoid,
 )
-from .object_pose import (
-    DIAMETER_MODES,
-    add_error,
-    adds_error,
-    center_error,
-    model_diameter,
-    project_points,
-    reprojection_error,
-    transform_points,
-)
+from .object_pose import add_error, adds_error, center_error, reprojection_error
 
 __all__ = [
     'ALIGNMENTS', 'ProcrustesTransform', 'align_points', 'align_procrustes',
     'align_scale_translation', 'align_umeyama', 'apply_procrustes_transform',
     'procrustes_transform', 'NAN_POLICIES', 'check_points', 'check_same_shape',
     'finite_sample_mask', 'to_float64', 'HO3D_FSCORE_THRESHOLDS', 'fscore',
-    'fscore_from_distances', 'fscore_multi', 'nearest_neighbour_distances', 'opencv_to_opengl',
+    'fscore_from_distances', 'fscore_multi', 'nearest_neighbour_distances',
     'root_relative_to_camera', 'HO3D_EVAL_SIZES', 'HO3D_GT_FILES', 'HO3D_SCORE_KEYS',
     'format_ho3d_scores', 'ho3d_scores', 'load_ho3d_gt', 'load_ho3d_pred', 'KEYPOINT_2D_AUC_MAX_PX',
     'KEYPOINT_2D_PCK_THRESHOLDS_PX', 'Keypoint2DMeasures', 'keypoint_2d_measures',
     'PointErrorMeasures',
     'mpjpe', 'pck_curves', 'point_distances', 'point_error_measures', 'trapezoid',
-    'DIAMETER_MODES', 'add_error', 'adds_error', 'center_error', 'model_diameter',
-    'project_points', 'reprojection_error', 'transform_points'
+    'add_error', 'adds_error', 'center_error', 'reprojection_error'
 ]

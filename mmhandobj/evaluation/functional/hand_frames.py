@@ -1,5 +1,7 @@
-"""Frame conversions applied to hand predictions before scoring."""
+"""Placing root-relative hand predictions in the original camera before scoring."""
 import numpy as np
+
+from mmhandobj.structures.geometry import mirror_points_3d
 
 from .array_utils import check_points, to_float64
 
@@ -23,17 +25,5 @@ def root_relative_to_camera(points, root, flip) -> np.ndarray:
     if root.shape != (points.shape[0], 3):
         raise ValueError(f'root: expected shape ({points.shape[0]}, 3), got {root.shape}')
     flip = np.asarray(flip, dtype=bool)
-    points[flip, :, 0] *= -1
+    points[flip] = mirror_points_3d(points[flip])
     return points + root[:, None, :]
-
-
-def opencv_to_opengl(points) -> np.ndarray:
-    """Multiply by ``diag(1, -1, -1)`` (OpenCV camera <-> OpenGL camera, its own inverse).
-
-    Args:
-        points: ``(..., 3)`` points.
-
-    Returns:
-        ``(..., 3)`` float64 points in the other convention.
-    """
-    return to_float64(points, 'points') * np.array([1.0, -1.0, -1.0])

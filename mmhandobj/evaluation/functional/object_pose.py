@@ -1,16 +1,21 @@
-"""Object 6D pose errors: ADD, ADD-S, reprojection error (REP), centre error, diameters.
+"""Object 6D pose errors: ADD, ADD-S, reprojection error (REP) and centre error.
+
+The object diameter of the ADD-0.1D threshold is :func:`mmhandobj.structures.object_diameter`.
 
 Poses map model points (object frame, metres) into a camera frame: ``x_cam = R x + t``.
 Batched over N samples of the same object model.
 """
 import numpy as np
-from scipy.spatial import ConvexHull, QhullError, cKDTree
-from scipy.spatial.distance import cdist
+from scipy.spatial import cKDTree
+
+from mmhandobj.structures.geometry import (
+    REP_DEPTH_EPS,
+    mirror_points_3d,
+    pinhole_project,
+    transform_points_3d,
+)
 
 from .array_utils import to_float64
-
-#: Diameter definitions understood by :func:`model_diameter`.
-DIAMETER_MODES = ('aabb', 'max_extent')
 
 
 def _check_model(points) -> np.ndarray:
@@ -31,20 +36,11 @@ def _check_pose(rot, trans, name: str):
     return rot, trans
 
 
-def transform_points(points, rot, trans) -> np.ndarray:
-    """Apply ``R x + t`` to model points for every pose.
-
-    Args:
-        points: ``(P, 3)`` model points.
-        rot: ``(N, 3, 3)`` rotations.
-        trans: ``(N, 3)`` translations.
-
-    Returns:
-        ``(N, P, 3)`` transformed points.
-    """
+def _posed(points, rot, trans, name: str = 'pose') -> np.ndarray:
+    """Check the model points and poses, then return ``(N, P, 3)`` posed points."""
     points = _check_model(points)
-    rot, trans = _check_pose(rot, trans, 'pose')
-    return np.einsum('nij,pj->npi', rot, points) + trans[:, None, :]
+    rot, trans = _check_pose(rot, trans, name)
+    return transform_points_3d(points, rot, trans)
 
 
 def add_error(points, pred_rot, pred_trans, gt_rot, gt_trans) -> np.ndarray:
@@ -58,8 +54,8 @@ def add_error(points, pred_rot, pred_trans, gt_rot, gt_trans) -> np.ndarray:
     Returns:
         ``(N,)`` errors in the unit of the points / translations.
     """
-    pred = transform_points(points, pred_rot, pred_trans)
-    gt = transform_points(points, gt_rot, gt_trans)
+    pred = _posed(points, pred_rot, pred_trans)
+    gt = _posed(points, gt_rot, gt_trans)
     return np.linalg.norm(gt - pred, axis=-1).mean(axis=-1)
 
 
@@ -77,29 +73,9 @@ def adds_error(points, pred_rot, pred_trans, gt_rot, gt_trans) -> np.ndarray:
     Returns:
         ``(N,)`` errors.
     """
-    pred = transform_points(points, pred_rot, pred_trans)
-    gt = transform_points(points, gt_rot, gt_trans)
+    pred = _posed(points, pred_rot, pred_trans)
+    gt = _posed(points, gt_rot, gt_trans)
     return np.array([cKDTree(gt[i]).query(pred[i])[0].mean() for i in range(len(gt))])
-
-
-def project_points(points_cam, cam_intr) -> np.ndarray:
-    """Pinhole projection ``(u, v) = (K x)[:2] / ((K x)[2] + 1e-5)`` as HFL-Net computes REP.
-
-    Args:
-        points_cam: ``(N, P, 3)`` points in the camera frame.
-        cam_intr: ``(N, 3, 3)`` or ``(3, 3)`` intrinsics.
-
-    Returns:
-        ``(N, P, 2)`` pixel coordinates.
-    """
-    cam_intr = to_float64(cam_intr, 'cam_intr')
-    if cam_intr.shape == (3, 3):
-        cam_intr = np.broadcast_to(cam_intr, (points_cam.shape[0], 3, 3))
-    if cam_intr.shape != (points_cam.shape[0], 3, 3):
-        raise ValueError(f'cam_intr: expected shape (3, 3) or ({points_cam.shape[0]}, 3, 3), '
-                         f'got {tuple(cam_intr.shape)}')
-    homo = np.einsum('nij,npj->npi', cam_intr, points_cam)
-    return homo[..., :2] / (homo[..., 2:] + 1e-5)
 
 
 def reprojection_error(points, pred_rot, pred_trans, gt_rot, gt_trans, cam_intr,
@@ -115,15 +91,24 @@ def reprojection_error(points, pred_rot, pred_trans, gt_rot, gt_trans, cam_intr,
             before projection (for intrinsics of a left-right mirrored image).
 
     Returns:
-        ``(N,)`` errors in pixels of the image ``cam_intr`` describes.
+        ``(N,)`` errors in pixels of the image ``cam_intr`` describes. Points are projected
+        as HFL-Net does for REP, with :data:`~mmhandobj.structures.geometry.REP_DEPTH_EPS`
+        added to the depth.
     """
-    pred = transform_points(points, pred_rot, pred_trans)
-    gt = transform_points(points, gt_rot, gt_trans)
+    pred = _posed(points, pred_rot, pred_trans)
+    gt = _posed(points, gt_rot, gt_trans)
     if mirror is not None:
         mirror = np.asarray(mirror, dtype=bool)
-        pred[mirror, :, 0] *= -1
-        gt[mirror, :, 0] *= -1
-    diff = project_points(gt, cam_intr) - project_points(pred, cam_intr)
+        pred[mirror] = mirror_points_3d(pred[mirror])
+        gt[mirror] = mirror_points_3d(gt[mirror])
+    cam_intr = to_float64(cam_intr, 'cam_intr')
+    if cam_intr.shape == (3, 3):
+        cam_intr = np.broadcast_to(cam_intr, (gt.shape[0], 3, 3))
+    if cam_intr.shape != (gt.shape[0], 3, 3):
+        raise ValueError(f'cam_intr: expected shape (3, 3) or ({gt.shape[0]}, 3, 3), '
+                         f'got {tuple(cam_intr.shape)}')
+    diff = (pinhole_project(gt, cam_intr, REP_DEPTH_EPS)
+            - pinhole_project(pred, cam_intr, REP_DEPTH_EPS))
     return np.linalg.norm(diff, axis=-1).mean(axis=-1)
 
 
@@ -139,31 +124,6 @@ def center_error(center, pred_rot, pred_trans, gt_rot, gt_trans) -> np.ndarray:
         ``(N,)`` errors.
     """
     center = to_float64(center, 'center').reshape(1, 3)
-    pred = transform_points(center, pred_rot, pred_trans)
-    gt = transform_points(center, gt_rot, gt_trans)
+    pred = _posed(center, pred_rot, pred_trans)
+    gt = _posed(center, gt_rot, gt_trans)
     return np.linalg.norm(gt - pred, axis=-1)[:, 0]
-
-
-def model_diameter(points, mode: str = 'aabb') -> float:
-    """Object "diameter" for the ADD(-S)-0.1D threshold.
-
-    Args:
-        points: ``(P, 3)`` model points.
-        mode: ``'aabb'``: diagonal of the axis-aligned bounding box, what HFL-Net uses (it
-            overestimates the true diameter); ``'max_extent'``: largest distance between two
-            model points (the BOP definition), found on the convex hull.
-
-    Returns:
-        The diameter, in the unit of the points.
-    """
-    if mode not in DIAMETER_MODES:
-        raise ValueError(f'diameter mode must be one of {DIAMETER_MODES}, got {mode!r}')
-    points = _check_model(points)
-    if mode == 'aabb':
-        return float(np.linalg.norm(points.max(axis=0) - points.min(axis=0)))
-    try:
-        candidates = points[ConvexHull(points).vertices]
-    except QhullError:  # flat or collinear models have no 3D hull; use every point
-        candidates = points
-    return float(max(cdist(candidates[start:start + 1024], candidates).max()
-                     for start in range(0, len(candidates), 1024)))

@@ -38,7 +38,7 @@ class DexYCBHandMetric(BaseMetric):
     distance to ``gt_instances.joints3d`` and ``PA-MPJPE`` the same after Umeyama alignment
     with reflections forbidden, both in **mm**, averaged over all samples.
 
-    2D joints (when every sample has ``pred_instances.hand_joints2d``): ``joints2d_EPE_px``,
+    2D joints (when every sample has ``pred_instances.hand_joints2d_img``): ``joints2d_EPE_px``,
     ``joints2d_PCK_{5,10,20}px`` and ``joints2d_AUC_30px`` in original-image pixels after
     un-mirroring, against ``gt_instances.joints3d`` projected with ``ori_cam_intr``.
 

@@ -3,8 +3,7 @@ from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
-from mmhandobj.models.estimators.hflnet import crop_to_image
-from mmhandobj.structures import pinhole_project
+from mmhandobj.structures.geometry import pinhole_project
 
 from ..functional import KEYPOINT_2D_AUC_MAX_PX, finite_sample_mask, keypoint_2d_measures
 from .sample_fields import get_instance, get_meta
@@ -13,9 +12,9 @@ from .sample_fields import get_instance, get_meta
 def hand_joints2d_pair(sample: dict) -> Optional[Tuple[np.ndarray, np.ndarray]]:
     """Predicted and GT 2D hand joints of one sample, both in original-image pixels.
 
-    The prediction (``pred_instances.hand_joints2d``, crop pixels, 'simple' order) goes back
-    through the inverse ``crop_affine`` and is un-mirrored when metainfo ``flip``; the GT is
-    ``gt_instances.joints3d`` (original camera, metres) projected with ``ori_cam_intr``.
+    The prediction is ``pred_instances.hand_joints2d_img`` ('simple' order, already mapped back
+    from the crop and un-mirrored by the model); the GT is ``gt_instances.joints3d`` (original
+    camera, metres, not mirrored) projected with metainfo ``ori_cam_intr``.
 
     Args:
         sample: Dict from ``HandObjectDataSample.to_dict()``.
@@ -24,16 +23,13 @@ def hand_joints2d_pair(sample: dict) -> Optional[Tuple[np.ndarray, np.ndarray]]:
         ``(pred (21, 2), gt (21, 2))`` float64 pixels, or None when the sample has no 2D
         prediction or no 3D GT joints (e.g. the HO3D evaluation split).
     """
-    pred = get_instance(sample, 'pred_instances', 'hand_joints2d', (21, 2), required=False)
+    pred = get_instance(sample, 'pred_instances', 'hand_joints2d_img', (21, 2), required=False)
     gt_joints = get_instance(sample, 'gt_instances', 'joints3d', (21, 3), required=False)
     if pred is None or gt_joints is None:
         return None
-    width = int(get_meta(sample, 'ori_shape')[1])
-    pred_image = crop_to_image(pred, get_meta(sample, 'crop_affine'),
-                               bool(get_meta(sample, 'flip', False, required=False)), width)
     gt_image = pinhole_project(gt_joints.astype(np.float64),
                                np.asarray(get_meta(sample, 'ori_cam_intr'), np.float64))
-    return pred_image, gt_image
+    return pred.astype(np.float64), gt_image
 
 
 def hand_joints2d_scores(pairs: Sequence[Optional[Tuple[np.ndarray, np.ndarray]]],

@@ -10,6 +10,7 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
 from mmhandobj.registry import METRICS
+from mmhandobj.structures.geometry import opencv_to_opengl
 from mmhandobj.structures.joint_orders import FINGERTIP_VERTS, convert_joint_order
 
 from ..functional import (
@@ -19,7 +20,6 @@ from ..functional import (
     format_ho3d_scores,
     ho3d_scores,
     load_ho3d_gt,
-    opencv_to_opengl,
     root_relative_to_camera,
 )
 from .hand_joints2d import hand_joints2d_pair, hand_joints2d_scores
@@ -39,15 +39,16 @@ class HO3DMetric(BaseMetric):
     to the camera with ``gt_instances.root_joint``, reordered to HO3D ('mano') order and
     converted to OpenGL (``diag(1, -1, -1)``), then sorted by metainfo ``sample_idx``.
 
-    * With ``out_dir``: writes ``pred.json`` (``[xyz_list, verts_list]``) and ``pred.zip``
-      (``pred.json`` at the archive root, ready for CodaLab).
+    * With an ``out_dir`` (a runner gives one, see ``out_dir`` below): writes ``pred.json``
+      (``[xyz_list, verts_list]``) and ``pred.zip`` (``pred.json`` at the archive root, ready
+      for CodaLab).
     * With ``gt_dir`` (holding the released ``evaluation_xyz.json`` and
       ``evaluation_verts.json``): computes every number of the official ``scores.txt`` and,
       with ``out_dir``, writes ``scores.txt`` in the official layout.
     * Without ``gt_dir`` but with ``gt_instances.joints3d`` and ``verts3d`` on every sample (a
       local validation split): computes the same numbers from those.
     * Otherwise only the submission is written and no number is returned.
-    * With ``pred_instances.hand_joints2d`` and ``gt_instances.joints3d`` on every sample:
+    * With ``pred_instances.hand_joints2d_img`` and ``gt_instances.joints3d`` on every sample:
       also the 2D joint error in original-image pixels (after un-mirroring),
       ``joints2d_EPE_px``, ``joints2d_PCK_{5,10,20}px`` and ``joints2d_AUC_30px`` (see
       :func:`~mmhandobj.evaluation.metrics.hand_joints2d.hand_joints2d_scores`).
@@ -62,7 +63,10 @@ class HO3DMetric(BaseMetric):
     ``'raise'`` a ValueError names them.
 
     Args:
-        out_dir: Folder for ``pred.json``, ``pred.zip`` and ``scores.txt``; None writes nothing.
+        out_dir: Folder for ``pred.json``, ``pred.zip`` and ``scores.txt``. None (what configs
+            give): the run's ``<work_dir>/val`` or ``<work_dir>/test``, set by
+            :class:`~mmhandobj.engine.MetricOutDirHook` when a runner runs the metric; a metric
+            used outside a runner then writes nothing.
         gt_dir: Folder with the released GT JSON files, or None.
         version: ``'v2'`` or ``'v3'``: sets the expected frame count (11,524 / 20,137); None
             for no default count.

@@ -1,21 +1,21 @@
 """Object 6D pose metric: ADD(-S)-0.1D and REP-5px per class (HFL-Net), ADD-S and OCE in mm."""
 import os.path as osp
 from collections import defaultdict
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Union
 
 import numpy as np
 from mmengine.evaluator import BaseMetric
 
+from mmhandobj.datasets.object_models import ObjectModelBank
 from mmhandobj.registry import METRICS
+from mmhandobj.structures import DIAMETER_MODES, object_diameter
 
 from ..functional import (
-    DIAMETER_MODES,
     NAN_POLICIES,
     add_error,
     adds_error,
     center_error,
     finite_sample_mask,
-    model_diameter,
     reprojection_error,
 )
 from .sample_fields import get_instance, get_meta
@@ -26,27 +26,14 @@ DEXYCB_SYMMETRIC_OBJECTS = ('024_bowl', '036_wood_block', '052_extra_large_clamp
 _REP_FRAMES = ('image', 'crop')
 
 
-def load_model_points(path: str) -> np.ndarray:
-    """Read a ``points.xyz`` file (one ``x y z`` line per point, metres) into ``(P, 3)``."""
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'object model points not found: {path}')
-    try:
-        points = np.loadtxt(path, dtype=np.float64, ndmin=2)
-    except ValueError as err:
-        raise ValueError(f'{path}: expected lines of numbers "x y z" ({err})') from err
-    if points.shape[0] == 0 or points.shape[1] < 3:
-        raise ValueError(f'{path}: expected at least one "x y z" line, got array shape '
-                         f'{points.shape}')
-    return points[:, :3]
-
-
 @METRICS.register_module()
 class ObjectPoseMetric(BaseMetric):
     """Per-class and mean object pose accuracy, HFL-Net style, plus ADD-S and OCE in mm.
 
     Per sample, the predicted pose (``pred_instances.obj_rot`` / ``obj_trans``, model ->
     original camera, metres) is compared with ``gt_instances.obj_pose`` on the model points
-    ``<obj_model_root>/<obj_name>/points.xyz`` (loaded once, cached):
+    ``<obj_model_root>/<obj_name>/points.xyz`` (read once by an
+    :class:`~mmhandobj.datasets.object_models.ObjectModelBank`, float64 as in the file):
 
     * ``ADD-0.1D_<name>``: % of samples with ADD <= ``add_threshold`` x diameter; classes in
       ``symmetric_objects`` use ADD-S (closest point) instead of ADD. ``ADD-0.1D`` is the mean
@@ -68,7 +55,12 @@ class ObjectPoseMetric(BaseMetric):
     Args:
         obj_model_root: Folder holding ``<obj_name>/points.xyz``.
         symmetric_objects: Object names scored with ADD-S; default the DexYCB set of HFL-Net.
-        diameter: ``'aabb'`` (bounding-box diagonal, HFL-Net) or ``'max_extent'``.
+        diameter: Object diameter of the ADD threshold. None (default): the dataset's, read
+            from the packed ``gt_instances.obj_diameter`` (set by the dataset's
+            ``diameter_mode``), or the ``'aabb'`` diameter of the model points for a class
+            whose samples do not all carry it. ``'aabb'`` (bounding-box diagonal, HFL-Net),
+            ``'max'`` or its alias ``'max_extent'``: computed from the model points with
+            :func:`~mmhandobj.structures.object_diameter`.
         add_threshold: Fraction of the diameter for ADD(-S) success.
         rep_threshold: Pixel threshold for REP success.
         rep_frame: ``'image'`` or ``'crop'``.
@@ -83,7 +75,7 @@ class ObjectPoseMetric(BaseMetric):
     def __init__(self,
                  obj_model_root: str,
                  symmetric_objects: Sequence[str] = DEXYCB_SYMMETRIC_OBJECTS,
-                 diameter: str = 'aabb',
+                 diameter: Optional[str] = None,
                  add_threshold: float = 0.1,
                  rep_threshold: float = 5.0,
                  rep_frame: str = 'image',
@@ -97,8 +89,9 @@ class ObjectPoseMetric(BaseMetric):
         if not osp.isdir(obj_model_root):
             raise FileNotFoundError(f'ObjectPoseMetric obj_model_root does not exist: '
                                     f'{obj_model_root}')
-        if diameter not in DIAMETER_MODES:
-            raise ValueError(f'diameter must be one of {DIAMETER_MODES}, got {diameter!r}')
+        if diameter is not None and diameter not in DIAMETER_MODES:
+            raise ValueError(f'diameter must be None or one of {DIAMETER_MODES}, got '
+                             f'{diameter!r}')
         if rep_frame not in _REP_FRAMES:
             raise ValueError(f'rep_frame must be one of {_REP_FRAMES}, got {rep_frame!r}')
         self.obj_model_root = obj_model_root
@@ -109,14 +102,18 @@ class ObjectPoseMetric(BaseMetric):
         self.rep_frame = rep_frame
         self.exclude_from_mean = set(exclude_from_mean)
         self.nan_policy = nan_policy
-        self._models: Dict[str, np.ndarray] = {}
+        self.objects = ObjectModelBank(obj_model_root)
 
     def model_points(self, obj_name: str) -> np.ndarray:
-        """``(P, 3)`` model points of ``obj_name`` (metres), read once and cached."""
-        if obj_name not in self._models:
-            self._models[obj_name] = load_model_points(
-                osp.join(self.obj_model_root, obj_name, 'points.xyz'))
-        return self._models[obj_name]
+        """``(P, 3)`` float64 model points of ``obj_name`` (metres), read once and cached."""
+        return self.objects.points64(obj_name)
+
+    def _diameter(self, name: str, group: List[dict]) -> Union[float, np.ndarray]:
+        """Diameter of class ``name`` (metres; one per sample when packed), see ``diameter``."""
+        packed = [r['diameter'] for r in group]
+        if self.diameter is None and all(d is not None for d in packed):
+            return np.asarray(packed, np.float64)
+        return object_diameter(self.model_points(name), self.diameter or 'aabb')
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         """Store predicted and GT poses, intrinsics and the object name per sample."""
@@ -131,7 +128,14 @@ class ObjectPoseMetric(BaseMetric):
                 gt_rot=gt_pose[:, :3],
                 gt_trans=gt_pose[:, 3],
                 cam_intr=np.asarray(get_meta(sample, intr_key), dtype=np.float64),
+                diameter=self._packed_diameter(sample),
                 flip=bool(get_meta(sample, 'flip', False, required=False))))
+
+    @staticmethod
+    def _packed_diameter(sample: dict) -> Optional[float]:
+        """``gt_instances.obj_diameter`` (metres) when packed, else None."""
+        value = get_instance(sample, 'gt_instances', 'obj_diameter', (), required=False)
+        return None if value is None else float(value)
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         """Return per-class and mean ADD-0.1D / REP-5px (%) and ADD-S / OCE (mm)."""
@@ -159,7 +163,7 @@ class ObjectPoseMetric(BaseMetric):
                       if self.rep_frame == 'crop' else None)
             rep = reprojection_error(points, *pose, np.stack([r['cam_intr'] for r in group]),
                                      mirror=mirror)
-            threshold = self.add_threshold * model_diameter(points, self.diameter)
+            threshold = self.add_threshold * self._diameter(name, group)
             scores[f'ADD-0.1D_{name}'] = float(np.mean(add <= threshold) * 100)
             scores[f'REP-5px_{name}'] = float(np.mean(rep <= self.rep_threshold) * 100)
             if name not in self.exclude_from_mean:

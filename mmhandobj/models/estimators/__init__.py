@@ -1,3 +1,3 @@
-from .hflnet import HFLNet, crop_to_image, normalise_to_box
+from .hflnet import HFLNet
 
-__all__ = ['HFLNet', 'crop_to_image', 'normalise_to_box']
+__all__ = ['HFLNet']

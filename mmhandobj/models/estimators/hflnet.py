@@ -1,56 +1,18 @@
 """HFL-Net (Lin et al., CVPR 2023): harmonious feature learning for hand-object pose."""
-from typing import Dict, List, Optional, Union
+from typing import Dict, List, Optional, Tuple, Union
 
-import numpy as np
 import torch
 from mmengine.model import BaseModel
 from mmengine.structures import InstanceData
 from torch import Tensor
 
-from mmhandobj.models.heads.pnp import box_normalised_to_pixels, select_votes, solve_object_pose
+from mmhandobj.models.heads.object_keypoint_head import DEFAULT_TEST_CFG
 from mmhandobj.models.roi_extractors import validate_boxes
 from mmhandobj.registry import MODELS
+from mmhandobj.structures.geometry import box_normalised_to_pixels, pixels_to_box_normalised
 from mmhandobj.structures.hand_object_data_sample import HandObjectDataSample
 
 SampleList = List[HandObjectDataSample]
-
-
-def normalise_to_box(points: Tensor, boxes: Tensor) -> Tensor:
-    """Pixels -> box-normalised coordinates: ``(p - box[:2]) / (box[2:] - box[:2])``.
-
-    Args:
-        points (Tensor): (B, N, 2) pixels.
-        boxes (Tensor): (B, 4) x1y1x2y2, same pixel frame.
-
-    Returns:
-        Tensor: (B, N, 2), (0, 0) = box top-left, (1, 1) = bottom-right.
-    """
-    return (points - boxes[:, None, :2]) / (boxes[:, None, 2:] - boxes[:, None, :2])
-
-
-def crop_to_image(points: np.ndarray, crop_affine: np.ndarray, flip: bool,
-                  image_width: int) -> np.ndarray:
-    """Map crop pixels back to original-image pixels.
-
-    Inverts the 2x3 ``crop_affine`` (image -> crop), then, when ``flip``, undoes the mirror
-    with ``x = W - 1 - x`` (the reference hard-coded W = 640).
-
-    Args:
-        points (np.ndarray): (M, 2) crop pixels.
-        crop_affine (np.ndarray): (2, 3) affine, (possibly mirrored) image -> crop.
-        flip (bool): The image was mirrored before the crop.
-        image_width (int): W of the original image, pixels.
-
-    Returns:
-        np.ndarray: (M, 2) float64 original-image pixels.
-    """
-    affine = np.concatenate([np.asarray(crop_affine, np.float64).reshape(2, 3),
-                             [[0.0, 0.0, 1.0]]])
-    inv = np.linalg.inv(affine)
-    out = np.asarray(points, np.float64) @ inv[:2, :2].T + inv[:2, 2]
-    if flip:
-        out[:, 0] = image_width - 1 - out[:, 0]
-    return out
 
 
 @MODELS.register_module()
@@ -71,7 +33,8 @@ class HFLNet(BaseModel):
             host-device sync per step (MMEngine's logging already syncs on the losses every
             iteration, so the extra cost is small); set False to skip it.
         test_cfg (dict, optional): ``vote_topk`` (10), ``vote_conf_thr`` (0.5),
-            ``pnp_min_points`` (6): PnP vote selection (reference ``bestCnt`` etc.).
+            ``pnp_min_points`` (6): PnP vote selection (reference ``bestCnt`` etc.), passed to
+            the object head's ``predict``.
         init_cfg (dict, optional): MMEngine init config.
     """
 
@@ -89,8 +52,7 @@ class HFLNet(BaseModel):
         self.hand_head = MODELS.build(hand_head)
         self.obj_head = MODELS.build(obj_head)
         self.train_cfg = {'check_finite': True, **(train_cfg or {})}
-        self.test_cfg = {'vote_topk': 10, 'vote_conf_thr': 0.5, 'pnp_min_points': 6,
-                         **(test_cfg or {})}
+        self.test_cfg = {**DEFAULT_TEST_CFG, **(test_cfg or {})}
 
     # ------------------------------------------------------------------ forward
     def forward_raw(self, images: Tensor, hand_boxes: Tensor,
@@ -118,12 +80,23 @@ class HFLNet(BaseModel):
         hand_preds, obj_preds = self._run(images, hand_boxes, obj_boxes)
         return self._format(hand_preds, obj_preds, hand_boxes)
 
-    def _run(self, images: Tensor, hand_boxes: Tensor, obj_boxes: Tensor):
-        """Network forward; returns the raw output dicts of the hand and object heads."""
+    def _head_features(self, images: Tensor, hand_boxes: Tensor,
+                       obj_boxes: Tensor) -> Tuple[Tensor, Tensor]:
+        """Trunk, RoIs and fusion: the fused (hand, object) RoI features fed to the heads.
+
+        The object feature is computed first, in the reference's order.
+        """
         p2_hand, p2_obj = self.neck(self.backbone(images))
         rois = self.roi_extractor(p2_hand, p2_obj, hand_boxes, obj_boxes)
-        obj_preds = self.obj_head(self.hand_to_obj_fusion(rois['obj'], rois['inter']))
-        hand_preds = self.hand_head(self.obj_to_hand_fusion(rois['hand'], rois['obj_in_hand']))
+        obj_feat = self.hand_to_obj_fusion(rois['obj'], rois['inter'])
+        hand_feat = self.obj_to_hand_fusion(rois['hand'], rois['obj_in_hand'])
+        return hand_feat, obj_feat
+
+    def _run(self, images: Tensor, hand_boxes: Tensor, obj_boxes: Tensor):
+        """Network forward; returns the raw output dicts of the hand and object heads."""
+        hand_feat, obj_feat = self._head_features(images, hand_boxes, obj_boxes)
+        obj_preds = self.obj_head(obj_feat)
+        hand_preds = self.hand_head(hand_feat)
         return hand_preds, obj_preds
 
     @staticmethod
@@ -146,8 +119,9 @@ class HFLNet(BaseModel):
         Args:
             inputs (Tensor): (B, 3, H, W) preprocessed images.
             data_samples (list[HandObjectDataSample]): With ``gt_instances.hand_bboxes`` and
-                ``obj_bboxes`` (always), plus the training targets for ``'loss'`` and
-                ``obj_kps3d``/metainfo for ``'predict'``.
+                ``obj_bboxes`` (always), plus the training targets for ``'loss'`` and, for
+                ``'predict'``, metainfo ``crop_affine``/``flip``/``ori_shape``/``ori_cam_intr``
+                and ``gt_instances.obj_kps3d`` (optional: without it no object pose).
             mode (str): ``'loss'`` -> dict of losses; ``'predict'`` -> the data samples with
                 ``pred_instances``; ``'tensor'`` -> :meth:`forward_raw`'s dict.
         """
@@ -170,7 +144,7 @@ class HFLNet(BaseModel):
         """Concatenate ``gt_instances.<field>`` (each (1, ...)) of a batch -> (B, ...)."""
         values = []
         for i, sample in enumerate(data_samples):
-            gt = getattr(sample, '_gt_instances', None)
+            gt = sample.gt_instances if 'gt_instances' in sample else None
             if gt is None or field not in gt:
                 raise KeyError(f'HFLNet: data_samples[{i}].gt_instances has no {field!r}; '
                                'see mmhandobj/structures/hand_object_data_sample.py')
@@ -186,7 +160,7 @@ class HFLNet(BaseModel):
     def loss(self, inputs: Tensor, data_samples: SampleList) -> Dict[str, Tensor]:
         """Reference losses of both heads.
 
-        Targets from ``gt_instances``: ``joints2d`` and ``obj_kps2d`` (crop pixels) are
+        Targets from ``gt_instances``: ``hand_joints2d_crop`` and ``obj_kps2d_crop`` are
         normalised to the hand and object boxes; ``mano_pose`` (B, 48), ``mano_shape``
         (B, 10), ``obj_mask`` (B, 32, 32).
 
@@ -205,10 +179,11 @@ class HFLNet(BaseModel):
         gather = lambda field: self._gather(data_samples, field, device)  # noqa: E731
         losses = dict(self.hand_head.loss(
             hand_preds,
-            joints2d_norm=normalise_to_box(gather('joints2d'), hand_boxes),
+            joints2d_norm=pixels_to_box_normalised(gather('hand_joints2d_crop'), hand_boxes),
             mano_pose=gather('mano_pose'), mano_shape=gather('mano_shape')))
         losses.update(self.obj_head.loss(
-            obj_preds, normalise_to_box(gather('obj_kps2d'), obj_boxes), gather('obj_mask')))
+            obj_preds, pixels_to_box_normalised(gather('obj_kps2d_crop'), obj_boxes),
+            gather('obj_mask')))
         if self.train_cfg['check_finite']:
             self._check_finite(losses)
         return losses
@@ -224,58 +199,24 @@ class HFLNet(BaseModel):
 
     # ------------------------------------------------------------------ predict
     def predict(self, inputs: Tensor, data_samples: SampleList) -> SampleList:
-        """Predict hand and object; the object pose is solved by EPnP-RANSAC per sample.
+        """Run the network; each head decodes its own outputs; merge into ``pred_instances``.
 
-        Votes go crop-normalised -> crop pixels (object box) -> original-image pixels (inverse
-        ``crop_affine``, then un-mirror when ``flip``), then PnP with ``ori_cam_intr`` and
-        ``gt_instances.obj_kps3d`` (the object identity is given at test time, reference
-        protocol). Fills ``pred_instances`` per the data-sample contract.
+        :meth:`ObjectKeypointHead.predict <mmhandobj.models.heads.ObjectKeypointHead.predict>`
+        gives the object 2D keypoints and pose (PnP with ``gt_instances.obj_kps3d``, the object
+        identity given at test time), :meth:`HandMANOHead.predict
+        <mmhandobj.models.heads.HandMANOHead.predict>` the hand; the fields are those of the
+        data-sample contract (:mod:`mmhandobj.structures.hand_object_data_sample`).
         """
         hand_boxes, obj_boxes = self._boxes(inputs, data_samples)
         validate_boxes(hand_boxes, 'gt_instances.hand_bboxes')
         validate_boxes(obj_boxes, 'gt_instances.obj_bboxes')
-        out = self.forward_raw(inputs, hand_boxes, obj_boxes)
-        cfg = self.test_cfg
-        selected = select_votes(out['obj_vote_x'], out['obj_vote_y'], out['obj_vote_conf'],
-                                topk=cfg['vote_topk'], conf_thr=cfg['vote_conf_thr'])
-        best = self._best_votes(out)
-        votes_px = [box_normalised_to_pixels(points, box).cpu().numpy()
-                    for (points, _), box in zip(selected, obj_boxes)]
-        best_px = box_normalised_to_pixels(best, obj_boxes).cpu().numpy()
-        host = {k: out[k].detach().float().cpu().numpy()
-                for k in ('hand_joints', 'hand_verts', 'hand_joints2d_px', 'mano_pose_aa',
-                          'mano_betas')}
-        for i, sample in enumerate(data_samples):
-            meta = sample.metainfo
-            for key in ('crop_affine', 'ori_shape', 'ori_cam_intr'):
-                if key not in meta:
-                    raise KeyError(f'HFLNet.predict: data_samples[{i}].metainfo lacks {key!r}')
-            flip = bool(meta.get('flip', False))
-            width = int(meta['ori_shape'][1])
-            p2d = crop_to_image(votes_px[i], meta['crop_affine'], flip, width)
-            kps3d = self._gather([sample], 'obj_kps3d', torch.device('cpu'))[0].numpy()
-            rot, trans, _ = solve_object_pose(
-                p2d, kps3d[selected[i][1].cpu().numpy()], meta['ori_cam_intr'],
-                min_points=cfg['pnp_min_points'])
+        hand_feat, obj_feat = self._head_features(inputs, hand_boxes, obj_boxes)
+        obj_preds = self.obj_head.predict(obj_feat, obj_boxes, data_samples, self.test_cfg)
+        hand_preds = self.hand_head.predict(hand_feat, hand_boxes, data_samples)
+        for sample, hand, obj in zip(data_samples, hand_preds, obj_preds):
             pred = InstanceData()
-            pred.hand_joints3d = host['hand_joints'][i:i + 1]
-            pred.hand_verts3d = host['hand_verts'][i:i + 1]
-            pred.hand_joints2d = host['hand_joints2d_px'][i:i + 1]
-            pred.mano_pose = host['mano_pose_aa'][i:i + 1]
-            pred.mano_shape = host['mano_betas'][i:i + 1]
-            pred.obj_rot = rot[None].astype(np.float32)
-            pred.obj_trans = trans[None].astype(np.float32)
-            pred.obj_kps2d = crop_to_image(best_px[i], meta['crop_affine'], flip,
-                                           width)[None].astype(np.float32)
+            for part in (hand, obj):
+                for key, value in part.items():
+                    pred.set_field(value, key)
             sample.pred_instances = pred
         return data_samples
-
-    @staticmethod
-    def _best_votes(out: Dict[str, Tensor]) -> Tensor:
-        """Most confident vote of each keypoint: (B, K, 2), object-box-normalised."""
-        conf = out['obj_vote_conf'].flatten(1, 2)
-        idx = conf.argmax(dim=1, keepdim=True)
-        vx = out['obj_vote_x'].flatten(1, 2).gather(1, idx)[:, 0]
-        vy = out['obj_vote_y'].flatten(1, 2).gather(1, idx)[:, 0]
-        return torch.stack([vx, vy], dim=-1)
-

@@ -10,10 +10,12 @@ never stored in our checkpoints).
 import copy
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from mmcv.cnn import build_activation_layer
 from mmengine.model import BaseModule
+from mmengine.structures import InstanceData
 from torch import Tensor, nn
 
 from mmhandobj.models.mano import (
@@ -23,6 +25,7 @@ from mmhandobj.models.mano import (
     rot6d_to_matrix,
 )
 from mmhandobj.registry import MODELS
+from mmhandobj.structures.geometry import box_normalised_to_pixels
 
 from .hourglass import HAND_ACT_CFG, HourglassHeatmapNet, PreActBottleneck
 from .weight_init import hfl_head_init_cfg
@@ -247,3 +250,36 @@ class HandMANOHead(BaseModule):
             loss_mano_pose=self.loss_pose(preds['mano_pose_rotmat'], gt_rotmat),
             loss_mano_shape=self.loss_shape(preds['mano_betas'], mano_shape),
             loss_joints2d=self.loss_joints2d(preds['joints2d_norm'], joints2d_norm))
+
+    def predict(self, x: Tensor, hand_boxes: Tensor,
+                batch_data_samples: Sequence) -> List[InstanceData]:
+        """Predict and decode the hand of every sample (fields of the data-sample contract).
+
+        The soft-argmax joints go from hand-box-normalised to crop pixels with ``hand_boxes``,
+        then to original-image pixels with each sample's metainfo (``crop_affine``, ``flip``,
+        ``ori_shape``; :meth:`~mmhandobj.structures.HandObjectDataSample.crop_to_image`).
+
+        Args:
+            x: ``(B, in_channels, roi_size, roi_size)`` fused hand RoI feature.
+            hand_boxes: ``(B, 4)`` hand RoI boxes x1y1x2y2, crop pixels.
+            batch_data_samples: ``B`` :class:`~mmhandobj.structures.HandObjectDataSample`.
+
+        Returns:
+            One ``InstanceData`` per sample with ``hand_joints3d`` (1, 21, 3) and
+            ``hand_verts3d`` (1, 778, 3) (metres, wrist-centred, network frame),
+            ``hand_joints2d_crop`` and ``hand_joints2d_img`` (1, 21, 2) pixels,
+            ``mano_pose`` (1, 48) and ``mano_shape`` (1, 10); float32 numpy arrays.
+        """
+        preds = self.forward(x)
+        joints2d_crop = box_normalised_to_pixels(preds['joints2d_norm'], hand_boxes)
+        host = {key: value.detach().float().cpu().numpy() for key, value in dict(
+            hand_joints3d=preds['hand_joints'], hand_verts3d=preds['hand_verts'],
+            hand_joints2d_crop=joints2d_crop, mano_pose=preds['mano_pose_aa'],
+            mano_shape=preds['mano_betas']).items()}
+        results = []
+        for i, sample in enumerate(batch_data_samples):
+            pred = InstanceData(**{key: value[i:i + 1] for key, value in host.items()})
+            pred.hand_joints2d_img = sample.crop_to_image(
+                host['hand_joints2d_crop'][i])[None].astype(np.float32)
+            results.append(pred)
+        return results

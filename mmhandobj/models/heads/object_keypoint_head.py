@@ -3,19 +3,26 @@
 State-dict map to the authors' checkpoint: ``obj_head.*`` -> this module's keys unchanged.
 """
 import copy
-from typing import Dict, List, Optional, Union
+from typing import Dict, List, Optional, Sequence, Union
 
+import numpy as np
 import torch
 from mmcv.cnn import build_activation_layer
 from mmengine.model import BaseModule
+from mmengine.structures import InstanceData
 from torch import Tensor, nn
 
 from mmhandobj.registry import MODELS
+from mmhandobj.structures.geometry import box_normalised_to_pixels
 
+from .pnp import best_votes, select_votes, solve_object_pose
 from .weight_init import hfl_head_init_cfg
 
 #: Activation of the object head in the reference: LeakyReLU with slope 0.1.
 OBJ_ACT_CFG: Dict = dict(type='LeakyReLU', negative_slope=0.1, inplace=True)
+#: Test-time vote selection and PnP settings of the reference (``bestCnt``, confidence
+#: threshold, fewest correspondences for PnP).
+DEFAULT_TEST_CFG: Dict = dict(vote_topk=10, vote_conf_thr=0.5, pnp_min_points=6)
 
 
 def decode_votes(raw: Tensor, num_keypoints: int, offset_scale: float = 10.0) -> Dict[str, Tensor]:
@@ -118,3 +125,53 @@ class ObjectKeypointHead(BaseModule):
         return dict(
             loss_obj_reg=self.loss_reg(vx, vy, obj_kps2d_norm, obj_mask),
             loss_obj_conf=self.loss_conf(vx, vy, conf, obj_kps2d_norm, obj_mask))
+
+    def predict(self, x: Tensor, obj_boxes: Tensor, batch_data_samples: Sequence,
+                test_cfg: Optional[Dict] = None) -> List[InstanceData]:
+        """Predict the votes, decode the 2D keypoints and solve the object pose per sample.
+
+        Votes go object-box-normalised -> crop pixels (``obj_boxes``) -> original-image pixels
+        (each sample's ``crop_affine``, un-mirrored when ``flip``); the ``vote_topk`` most
+        confident votes per keypoint above ``vote_conf_thr`` (:func:`select_votes`) are then
+        matched to ``gt_instances.obj_kps3d`` (the object identity, given at test time as in
+        the benchmark protocol) and :func:`solve_object_pose` (EPnP-RANSAC) runs with metainfo
+        ``ori_cam_intr``. Without ``obj_kps3d`` no pose is solved.
+
+        Args:
+            x: ``(B, in_channels, H, W)`` fused object RoI feature.
+            obj_boxes: ``(B, 4)`` object RoI boxes x1y1x2y2, crop pixels.
+            batch_data_samples: ``B`` :class:`~mmhandobj.structures.HandObjectDataSample`.
+            test_cfg: ``vote_topk``, ``vote_conf_thr``, ``pnp_min_points`` (defaults
+                :data:`DEFAULT_TEST_CFG`).
+
+        Returns:
+            One ``InstanceData`` per sample with ``obj_kps2d_crop`` and ``obj_kps2d_img``
+            (1, 21, 2) pixels (the most confident vote of each keypoint) and, when the object
+            is known, ``obj_rot`` (1, 3, 3) and ``obj_trans`` (1, 3) (model -> original camera,
+            metres); float32 numpy arrays.
+        """
+        cfg = {**DEFAULT_TEST_CFG, **(test_cfg or {})}
+        preds = self.forward(x)
+        votes = (preds['obj_vote_x'], preds['obj_vote_y'], preds['obj_vote_conf'])
+        selected = select_votes(*votes, topk=cfg['vote_topk'], conf_thr=cfg['vote_conf_thr'])
+        votes_crop = [box_normalised_to_pixels(points, box).cpu().numpy()
+                      for (points, _), box in zip(selected, obj_boxes)]
+        best_crop = box_normalised_to_pixels(best_votes(*votes), obj_boxes).cpu().numpy()
+        results = []
+        for i, sample in enumerate(batch_data_samples):
+            pred = InstanceData(
+                obj_kps2d_crop=best_crop[i][None].astype(np.float32),
+                obj_kps2d_img=sample.crop_to_image(best_crop[i])[None].astype(np.float32))
+            gt = sample.gt_instances if 'gt_instances' in sample else None
+            if gt is not None and 'obj_kps3d' in gt:
+                if 'ori_cam_intr' not in sample.metainfo:
+                    raise KeyError(f'ObjectKeypointHead.predict: batch_data_samples[{i}].'
+                                   "metainfo lacks 'ori_cam_intr' (needed for PnP)")
+                kps3d = torch.as_tensor(gt.obj_kps3d).float()[0].cpu().numpy()
+                rot, trans, _ = solve_object_pose(
+                    sample.crop_to_image(votes_crop[i]), kps3d[selected[i][1].cpu().numpy()],
+                    sample.metainfo['ori_cam_intr'], min_points=cfg['pnp_min_points'])
+                pred.obj_rot = rot[None].astype(np.float32)
+                pred.obj_trans = trans[None].astype(np.float32)
+            results.append(pred)
+        return results

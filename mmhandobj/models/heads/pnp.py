@@ -1,13 +1,14 @@
 """Object pose from keypoint votes: vote selection and EPnP-RANSAC (reference ``fuse_test``).
 
-Pipeline (the estimator chains these, with its own crop -> original-image mapping between
-steps 2 and 3):
+Pipeline (chained by :meth:`~mmhandobj.models.heads.ObjectKeypointHead.predict`):
 
 1. :func:`select_votes` keeps, per keypoint, the ``topk`` most confident cells whose confidence
    exceeds ``conf_thr`` (box-normalised coordinates).
-2. :func:`box_normalised_to_pixels` maps them to crop pixels with the object box.
-3. :func:`solve_object_pose` runs ``cv2.solvePnPRansac`` (EPnP) against the matching 3D box
-   keypoints, with the reference's fallback pose.
+2. :func:`~mmhandobj.structures.geometry.box_normalised_to_pixels` maps them to crop pixels
+   with the object box, then :func:`~mmhandobj.structures.geometry.crop_to_image` to
+   original-image pixels.
+3. :func:`solve_object_pose`, the PnP solver, runs ``cv2.solvePnPRansac`` (EPnP) against the
+   matching 3D box keypoints, with the reference's fallback pose.
 """
 from typing import List, Tuple, Union
 
@@ -68,24 +69,21 @@ def select_votes(vote_x: Tensor, vote_y: Tensor, vote_conf: Tensor, topk: int = 
             for i in range(b)]
 
 
-def box_normalised_to_pixels(points: Tensor, box: Tensor) -> Tensor:
-    """Map box-normalised points to the pixels of the frame the box lives in.
-
-    ``x_px = x * (x2 - x1) + x1`` and ``y_px = y * (y2 - y1) + y1`` (reference order: scale,
-    then shift).
+def best_votes(vote_x: Tensor, vote_y: Tensor, vote_conf: Tensor) -> Tensor:
+    """Most confident vote of each keypoint.
 
     Args:
-        points: ``(..., M, 2)`` box-normalised (x, y).
-        box: ``(..., 4)`` box ``x1, y1, x2, y2`` in pixels.
+        vote_x, vote_y, vote_conf: ``(B, H, W, K)`` votes (object-box-normalised) and their
+            confidences.
 
     Returns:
-        ``(..., M, 2)`` pixels.
+        ``(B, K, 2)`` object-box-normalised (x, y); ties go to the lowest flat cell index.
     """
-    if box.shape[-1] != 4 or points.shape[-1] != 2:
-        raise ValueError(f'expected points (..., M, 2) and box (..., 4), got '
-                         f'{tuple(points.shape)} and {tuple(box.shape)}')
-    size = (box[..., 2:] - box[..., :2]).unsqueeze(-2)
-    return points * size + box[..., :2].unsqueeze(-2)
+    conf = vote_conf.flatten(1, 2)
+    idx = conf.argmax(dim=1, keepdim=True)
+    vx = vote_x.flatten(1, 2).gather(1, idx)[:, 0]
+    vy = vote_y.flatten(1, 2).gather(1, idx)[:, 0]
+    return torch.stack([vx, vy], dim=-1)
 
 
 def _as_float64(array: ArrayLike, name: str, shape_tail: Tuple[int, ...]) -> np.ndarray:

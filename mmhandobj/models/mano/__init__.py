@@ -1,6 +1,7 @@
-"""MANO hand model: chumpy-free loader, procedural stand-in, differentiable layer, rotations."""
+"""MANO hand model: chumpy-free loader and writer, differentiable layer, rotations."""
 from .mano_layer import ManoLayer
 from .mano_loader import MANO_SHAPES, MANOFileError, MANOUnpickler, load_mano_model
+from .mano_writer import write_mano_file
 from .rotations import (
     axis_angle_to_matrix,
     matrix_to_axis_angle,
@@ -8,10 +9,10 @@ from .rotations import (
     robust_rot6d_to_matrix,
     rot6d_to_matrix,
 )
-from .standin import make_standin_mano, standin_mano_arrays
 
 __all__ = [
     'ManoLayer', 'MANO_SHAPES', 'MANOFileError', 'MANOUnpickler', 'load_mano_model',
+    'write_mano_file',
     'axis_angle_to_matrix', 'matrix_to_axis_angle', 'matrix_to_quaternion',
-    'robust_rot6d_to_matrix', 'rot6d_to_matrix', 'make_standin_mano', 'standin_mano_arrays'
+    'robust_rot6d_to_matrix', 'rot6d_to_matrix'
 ]

@@ -11,7 +11,6 @@ from mmhandobj.structures.joint_orders import FINGERTIP_VERTS, MANO_TO_SIMPLE
 
 from .mano_loader import load_mano_model
 from .rotations import axis_angle_to_matrix, robust_rot6d_to_matrix, rot6d_to_matrix
-from .standin import standin_mano_arrays
 
 _SIDE_FILES = {'right': 'MANO_RIGHT.pkl', 'left': 'MANO_LEFT.pkl'}
 
@@ -51,7 +50,7 @@ class ManoLayer(nn.Module):
         fix_left_shapedirs: For the left model, negate ``shapedirs[:, 0, :]`` (the smplx#48 /
             dex-ycb-toolkit#28 fix of the left-hand shape space).
         standin_seed: If not None, use the procedural stand-in model of that seed
-            (:func:`standin_mano_arrays`), built in memory, instead of a file.
+            (:func:`mmhandobj.synthetic.standin_mano_arrays`), built in memory, instead of a file.
 
     Attributes:
         faces (Tensor): ``(1538, 3)`` long triangle vertex ids (alias of ``th_faces``).
@@ -108,6 +107,8 @@ class ManoLayer(nn.Module):
         self.tip_ids = self._tip_ids(fingertips, side)
 
         if standin_seed is not None:
+            # Imported here: the synthetic world builds on this package, not the reverse.
+            from mmhandobj.synthetic.hand_model import standin_mano_arrays
             model = standin_mano_arrays(side, standin_seed)
         else:
             if model_path is None:

@@ -11,8 +11,9 @@ from mmhandobj.registry import DATASETS
 from mmhandobj.structures import HandObjectDataSample
 
 CONFIGS = osp.join(osp.dirname(__file__), '..', '..', '..', 'configs', '_base_', 'datasets')
-SHAPES = dict(hand_bboxes=(1, 4), obj_bboxes=(1, 4), joints2d=(1, 21, 2), mano_pose=(1, 48),
-              mano_shape=(1, 10), obj_kps2d=(1, 21, 2), obj_mask=(1, 32, 32),
+SHAPES = dict(hand_bboxes=(1, 4), obj_bboxes=(1, 4), hand_joints2d_crop=(1, 21, 2),
+              mano_pose=(1, 48), mano_shape=(1, 10), obj_kps2d_crop=(1, 21, 2),
+              obj_mask=(1, 32, 32),
               joints3d=(1, 21, 3), root_joint=(1, 3), obj_pose=(1, 3, 4), obj_kps3d=(1, 21, 3),
               obj_diameter=(1, ))
 
@@ -29,7 +30,7 @@ def _check(out, expect_hand, expect_mask):
     assert isinstance(sample, HandObjectDataSample)
     assert inputs.dtype == torch.uint8 and inputs.shape == (3, 256, 256)
     gt = sample.gt_instances
-    hand_fields = {'joints2d', 'mano_pose', 'mano_shape', 'joints3d'}
+    hand_fields = {'hand_joints2d_crop', 'mano_pose', 'mano_shape', 'joints3d'}
     expected = set(SHAPES) - (set() if expect_hand else hand_fields)
     expected -= set() if expect_mask else {'obj_mask'}
     assert set(gt.keys()) == expected

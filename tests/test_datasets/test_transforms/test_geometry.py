@@ -9,8 +9,8 @@ from mmhandobj.datasets.transforms.geometry import (
     fuse_boxes,
     rotate_axis_angle,
     rotated_crop,
-    transform_points,
 )
+from mmhandobj.structures.geometry import transform_points_2d
 
 
 def _project(points, cam):
@@ -46,7 +46,7 @@ def test_rotated_crop_is_consistent_with_camera_roll(seed):
     angle = rng.uniform(-np.pi, np.pi)
     total, new_cam, roll = rotated_crop(cam, (320.0, 240.0), 300.0, angle, (256, 256))
     np.testing.assert_allclose(roll, camera_roll(angle))
-    warped = transform_points(_project(points, cam), total)
+    warped = transform_points_2d(_project(points, cam), total)
     reprojected = _project(points @ roll.T, new_cam)
     np.testing.assert_allclose(warped, reprojected, atol=1e-3)
     # the crop centre lands on the output centre

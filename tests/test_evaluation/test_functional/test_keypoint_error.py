@@ -6,13 +6,13 @@ import pytest
 from mmhandobj.evaluation.functional import (
     keypoint_2d_measures,
     mpjpe,
-    opencv_to_opengl,
     pck_curves,
     point_distances,
     point_error_measures,
     root_relative_to_camera,
     trapezoid,
 )
+from mmhandobj.structures.geometry import opencv_to_opengl
 
 
 def test_measures_match_official_evalutil(ref, rng):

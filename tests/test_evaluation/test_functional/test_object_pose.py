@@ -6,11 +6,9 @@ from mmhandobj.evaluation.functional import (
     add_error,
     adds_error,
     center_error,
-    model_diameter,
-    project_points,
     reprojection_error,
-    transform_points,
 )
+from mmhandobj.structures.geometry import REP_DEPTH_EPS, pinhole_project, transform_points_3d
 
 
 def _poses(rng, num):
@@ -55,9 +53,10 @@ def test_hand_cases():
     assert adds_error(points, half_turn, zero, eye, zero).item() == pytest.approx(0, abs=1e-12)
     assert add_error(points, half_turn, zero, eye, zero).item() == pytest.approx(0.2)
     # a point on the optical axis projects to the principal point
-    uv = project_points(np.array([[[0.0, 0.0, 2.0]]]), np.diag([500.0, 500.0, 1.0]))
+    uv = pinhole_project(np.array([[[0.0, 0.0, 2.0]]]), np.diag([500.0, 500.0, 1.0])[None],
+                         REP_DEPTH_EPS)
     np.testing.assert_allclose(uv, [[[0.0, 0.0]]])
-    np.testing.assert_allclose(transform_points(points, eye, zero)[0], points + zero)
+    np.testing.assert_allclose(transform_points_3d(points, eye, zero)[0], points + zero)
 
 
 def test_reprojection_mirror_flag():
@@ -68,18 +67,3 @@ def test_reprojection_mirror_flag():
     mirrored = reprojection_error(points, eye, moved, eye, zero, intr, mirror=[True])
     assert plain.item() == pytest.approx(500 * 0.01 / (1 + 1e-5))
     assert mirrored.item() == pytest.approx(plain.item())
-
-
-def test_diameter_definitions(rng):
-    angles = np.linspace(0, 2 * np.pi, 360, endpoint=False)
-    circle = np.stack([np.cos(angles), np.sin(angles), np.zeros_like(angles)], axis=1)
-    circle = np.concatenate([circle, [[0.0, 0.0, 0.001]]])  # not flat: a real 3-D hull
-    assert model_diameter(circle, 'aabb') == pytest.approx(np.sqrt(8 + 0.001 ** 2))
-    assert model_diameter(circle, 'max_extent') == pytest.approx(2.0)
-    points = rng.normal(size=(200, 3))
-    brute = max(np.linalg.norm(a - b) for a in points for b in points)
-    assert model_diameter(points, 'max_extent') == pytest.approx(brute)
-    flat = np.array([[0.0, 0, 0], [1, 0, 0], [0, 1, 0], [1, 1, 0], [0.5, 0.5, 0]])
-    assert model_diameter(flat, 'max_extent') == pytest.approx(np.sqrt(2))
-    with pytest.raises(ValueError, match='diameter mode'):
-        model_diameter(points, 'bbox')

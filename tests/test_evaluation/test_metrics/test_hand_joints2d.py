@@ -11,18 +11,11 @@ K = np.array([[600.0, 0.0, 320.0], [0.0, 590.0, 240.0], [0.0, 0.0, 1.0]])
 WIDTH = 640
 
 
-def _crop_affine(rng):
-    """A random rotation + scale + translation, (possibly mirrored) image -> crop pixels."""
-    angle, scale = rng.uniform(-0.6, 0.6), rng.uniform(0.2, 0.6)
-    linear = scale * np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
-    return np.concatenate([linear, rng.uniform(-100, 100, size=(2, 1))], axis=1)
-
-
 def _samples(rng, flips, with_2d=True):
-    """Samples whose predicted 2D joints are off by a known image-pixel offset each.
+    """Samples whose predicted 2D joints are off by a known original-image offset each.
 
-    The prediction is built forwards (original image -> mirror -> crop affine), the
-    opposite direction of what the metric does.
+    ``hand_joints2d_img`` is already un-mirrored (the model maps it back), so the metric must
+    not mirror it again on ``flip`` samples; the GT is projected here by hand.
     """
     samples, offsets = [], []
     for i, flip in enumerate(flips):
@@ -31,14 +24,8 @@ def _samples(rng, flips, with_2d=True):
                              K[1, 1] * joints[:, 1] / joints[:, 2] + K[1, 2]], axis=1)
         offset = rng.normal(scale=5.0, size=(21, 2))
         offsets.append(np.linalg.norm(offset, axis=1))
-        pred_image = gt_image + offset
-        if flip:
-            pred_image[:, 0] = WIDTH - 1 - pred_image[:, 0]
-        affine = _crop_affine(rng)
-        pred_crop = pred_image @ affine[:, :2].T + affine[:, 2]
         sample = HandObjectDataSample(metainfo=dict(
-            sample_idx=i, flip=flip, ori_shape=(480, WIDTH), ori_cam_intr=K.astype(np.float32),
-            crop_affine=affine.astype(np.float64)))
+            sample_idx=i, flip=flip, ori_shape=(480, WIDTH), ori_cam_intr=K.astype(np.float32)))
         sample.gt_instances = InstanceData(
             root_joint=torch.tensor(joints[None, 0]).float(),
             joints3d=torch.tensor(joints[None]).float(),
@@ -46,7 +33,7 @@ def _samples(rng, flips, with_2d=True):
         pred = dict(hand_joints3d=rng.normal(scale=0.04, size=(1, 21, 3)).astype(np.float32),
                     hand_verts3d=rng.normal(scale=0.04, size=(1, 778, 3)).astype(np.float32))
         if with_2d:
-            pred['hand_joints2d'] = pred_crop[None]
+            pred['hand_joints2d_img'] = (gt_image + offset)[None].astype(np.float32)
         sample.pred_instances = InstanceData(**pred)
         samples.append(sample.to_dict())
     return samples, np.concatenate(offsets)
@@ -60,7 +47,7 @@ def test_joints2d_scores_in_original_image_pixels(metric_type):
     metric.process({}, samples)
     scores = metric.evaluate(len(samples))
     prefix = metric.default_prefix
-    # the GT joints project with float32 intrinsics and labels: sub-milli-pixel differences
+    # float32 predictions, intrinsics and labels: sub-milli-pixel differences
     assert scores[f'{prefix}/joints2d_EPE_px'] == pytest.approx(offsets.mean(), abs=2e-3)
     for threshold in (5, 10, 20):
         assert scores[f'{prefix}/joints2d_PCK_{threshold}px'] == pytest.approx(

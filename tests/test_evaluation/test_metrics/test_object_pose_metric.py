@@ -104,7 +104,7 @@ def test_bad_input(model_root, rng, tmp_path):
     samples[0]['obj_name'] = '011_banana'
     metric = ObjectPoseMetric(obj_model_root=str(model_root))
     metric.process({}, samples)
-    with pytest.raises(FileNotFoundError, match='011_banana/points.xyz'):
+    with pytest.raises(KeyError, match='011_banana/points.xyz'):
         metric.evaluate(len(samples))
     samples = _samples(rng)
     samples[4]['pred_instances']['obj_trans'][0, 2] = np.nan
@@ -112,3 +112,19 @@ def test_bad_input(model_root, rng, tmp_path):
     raising.process({}, samples)
     with pytest.raises(ValueError, match=r'sample ids \[4\]'):
         raising.evaluate(len(samples))
+
+
+def test_packed_diameter_is_read(model_root, rng):
+    """By default the dataset's packed ``obj_diameter`` sets the ADD threshold."""
+    samples = _samples(rng)
+    for s in samples:
+        s['gt_instances']['obj_diameter'] = torch.tensor([100.0])  # metres: everything passes
+    packed = ObjectPoseMetric(obj_model_root=str(model_root))
+    packed.process({}, samples)
+    assert packed.evaluate(len(samples))['obj/ADD-0.1D'] == 100.0
+    computed = ObjectPoseMetric(obj_model_root=str(model_root), diameter='aabb')
+    computed.process({}, samples)
+    expected = _slow_scores(samples, model_root, (), 'ori_cam_intr', False)
+    assert computed.evaluate(len(samples))['obj/ADD-0.1D'] == pytest.approx(
+        expected['obj/ADD-0.1D'])
+    assert expected['obj/ADD-0.1D'] < 100.0

@@ -5,8 +5,9 @@ import pytest
 import torch
 from mmengine.structures import InstanceData
 
-from mmhandobj.models.estimators import HFLNet, crop_to_image, normalise_to_box
+from mmhandobj.models.estimators import HFLNet
 from mmhandobj.registry import MODELS
+from mmhandobj.structures.geometry import pixels_to_box_normalised
 from mmhandobj.structures.hand_object_data_sample import HandObjectDataSample
 
 CONFIG = Path(__file__).parents[3] / 'configs' / '_base_' / 'models' / 'hfl_r50.py'
@@ -32,12 +33,12 @@ def make_samples(flips=(False, True)):
         h, o = torch.tensor([hand[i]]), torch.tensor([obj[i]])
         gt = InstanceData()
         gt.hand_bboxes, gt.obj_bboxes = h, o
-        gt.joints2d = h[:, None, :2] + torch.rand(1, 21, 2, generator=gen) * (h[:, None, 2:] -
-                                                                             h[:, None, :2])
+        gt.hand_joints2d_crop = h[:, None, :2] + torch.rand(1, 21, 2, generator=gen) * (
+            h[:, None, 2:] - h[:, None, :2])
         gt.mano_pose = 0.2 * torch.randn(1, 48, generator=gen)
         gt.mano_shape = torch.randn(1, 10, generator=gen)
-        gt.obj_kps2d = o[:, None, :2] + torch.rand(1, 21, 2, generator=gen) * (o[:, None, 2:] -
-                                                                              o[:, None, :2])
+        gt.obj_kps2d_crop = o[:, None, :2] + torch.rand(1, 21, 2, generator=gen) * (
+            o[:, None, 2:] - o[:, None, :2])
         gt.obj_mask = (torch.rand(1, 32, 32, generator=gen) > 0.5).float()
         gt.obj_kps3d = 0.05 * torch.randn(1, 21, 3, generator=gen)
         sample = HandObjectDataSample(metainfo=dict(
@@ -105,7 +106,8 @@ def test_loss_mode_finite_and_gradient_isolation(model):
 def test_loss_targets_are_box_normalised():
     pts = torch.tensor([[[10., 20.], [30., 60.]]])
     box = torch.tensor([[10., 20., 50., 100.]])
-    torch.testing.assert_close(normalise_to_box(pts, box), torch.tensor([[[0., 0.], [0.5, 0.5]]]))
+    torch.testing.assert_close(pixels_to_box_normalised(pts, box),
+                               torch.tensor([[[0., 0.], [0.5, 0.5]]]))
 
 
 def test_non_finite_loss_names_the_key(model):
@@ -127,16 +129,6 @@ def test_degenerate_and_missing_inputs(model):
         model(torch.rand(2, 3, 64, 64), samples, mode='loss')
     with pytest.raises(ValueError, match='mode'):
         model(torch.rand(2, 3, 64, 64), make_samples(), mode='bogus')
-
-
-def test_crop_to_image_inverts_affine_and_mirror():
-    affine = np.array([[0.5, 0.1, 10.0], [-0.1, 0.5, 20.0]])
-    img_pts = np.array([[100.0, 50.0], [300.0, 400.0]])
-    crop_pts = img_pts @ affine[:, :2].T + affine[:, 2]
-    np.testing.assert_allclose(crop_to_image(crop_pts, affine, False, 640), img_pts)
-    mirrored = crop_to_image(crop_pts, affine, True, 640)
-    np.testing.assert_allclose(mirrored[:, 0], 639 - img_pts[:, 0])
-    np.testing.assert_allclose(mirrored[:, 1], img_pts[:, 1])
 
 
 def _rotation(rx, ry, rz):
@@ -162,7 +154,7 @@ def test_predict_recovers_a_known_object_pose(model):
     try:
         with torch.no_grad():
             raw = model(images, samples, mode='tensor')
-            expected_kps2d = []
+            expected_kps2d, expected_joints2d = [], []
             for i, sample in enumerate(samples):
                 meta, gt = sample.metainfo, sample.gt_instances
                 box = gt.obj_bboxes[0].numpy().astype(np.float64)
@@ -172,10 +164,16 @@ def test_predict_recovers_a_known_object_pose(model):
                 crop = np.stack([vx[best, range(21)] * (box[2] - box[0]) + box[0],
                                  vy[best, range(21)] * (box[3] - box[1]) + box[1]], 1)
                 inv = np.linalg.inv(np.vstack([meta['crop_affine'], [0, 0, 1]]))
-                img = crop @ inv[:2, :2].T + inv[:2, 2]
-                if meta['flip']:
-                    img[:, 0] = 640 - 1 - img[:, 0]
-                expected_kps2d.append(img)
+
+                def to_image(points, inv=inv, flip=meta['flip']):
+                    img = points @ inv[:2, :2].T + inv[:2, 2]
+                    if flip:
+                        img[:, 0] = 640 - 1 - img[:, 0]
+                    return img
+                img = to_image(crop)
+                expected_kps2d.append((crop, img))
+                expected_joints2d.append(
+                    to_image(raw['hand_joints2d_px'][i].numpy().astype(np.float64)))
                 depth = rng.uniform(0.4, 0.8, size=(21, 1))
                 cam = depth * (np.c_[img, np.ones(21)] @ np.linalg.inv(meta['ori_cam_intr']).T)
                 rot, trans = poses[i]
@@ -185,21 +183,40 @@ def test_predict_recovers_a_known_object_pose(model):
         model.test_cfg['vote_topk'] = 10
         with torch.no_grad():
             model.obj_head.out_conv.bias[:63] -= spread
-    shapes = dict(hand_joints3d=(1, 21, 3), hand_verts3d=(1, 778, 3), hand_joints2d=(1, 21, 2),
+    shapes = dict(hand_joints3d=(1, 21, 3), hand_verts3d=(1, 778, 3),
+                  hand_joints2d_crop=(1, 21, 2), hand_joints2d_img=(1, 21, 2),
                   mano_pose=(1, 48), mano_shape=(1, 10), obj_rot=(1, 3, 3), obj_trans=(1, 3),
-                  obj_kps2d=(1, 21, 2))
+                  obj_kps2d_crop=(1, 21, 2), obj_kps2d_img=(1, 21, 2))
     for i, sample in enumerate(predicted):
         pred = sample.pred_instances
         for key, shape in shapes.items():
             assert isinstance(pred.get(key), np.ndarray) and pred.get(key).shape == shape, key
         np.testing.assert_allclose(pred.hand_joints3d[0], raw['hand_joints'][i].numpy(),
                                    rtol=1e-5, atol=1e-7)
-        np.testing.assert_allclose(pred.hand_joints2d[0], raw['hand_joints2d_px'][i].numpy(),
-                                   rtol=1e-5, atol=1e-5)
-        np.testing.assert_allclose(pred.obj_kps2d[0], expected_kps2d[i], rtol=1e-4, atol=1e-2)
+        np.testing.assert_allclose(pred.hand_joints2d_crop[0],
+                                   raw['hand_joints2d_px'][i].numpy(), rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(pred.hand_joints2d_img[0], expected_joints2d[i], rtol=1e-5,
+                                   atol=1e-3)
+        np.testing.assert_allclose(pred.obj_kps2d_crop[0], expected_kps2d[i][0], rtol=1e-4,
+                                   atol=1e-3)
+        np.testing.assert_allclose(pred.obj_kps2d_img[0], expected_kps2d[i][1], rtol=1e-4,
+                                   atol=1e-2)
         np.testing.assert_allclose(pred.obj_rot[0], poses[i][0], atol=1e-4)
         np.testing.assert_allclose(pred.obj_trans[0], poses[i][1], atol=1e-4)
 
 
 def test_is_registered():
     assert MODELS.get('HFLNet') is HFLNet
+
+
+def test_predict_without_object_identity_gives_no_pose(model):
+    model.eval()
+    samples = make_samples()
+    for sample in samples:
+        del sample.gt_instances.obj_kps3d
+    with torch.no_grad():
+        predicted = model(torch.rand(2, 3, 64, 64), samples, mode='predict')
+    for sample in predicted:
+        pred = sample.pred_instances
+        assert 'obj_rot' not in pred and 'obj_trans' not in pred
+        assert pred.obj_kps2d_img.shape == (1, 21, 2) and pred.hand_joints2d_img.shape == (1, 21, 2)

@@ -3,8 +3,9 @@ import numpy as np
 import pytest
 import torch
 
-from mmhandobj.models.heads import box_normalised_to_pixels, select_votes, solve_object_pose
+from mmhandobj.models.heads import select_votes, solve_object_pose
 from mmhandobj.structures import bbox21_from_points
+from mmhandobj.structures.geometry import box_normalised_to_pixels
 
 
 def _greedy_reference(px, py, conf, topk, thr):

@@ -6,9 +6,10 @@ import pytest
 import torch
 from torch import nn
 
-from mmhandobj.models.mano import ManoLayer, make_standin_mano, standin_mano_arrays
+from mmhandobj.models.mano import ManoLayer
 from mmhandobj.registry import MODELS
 from mmhandobj.structures.joint_orders import FINGERTIP_VERTS, MANO_TO_SIMPLE
+from mmhandobj.synthetic import make_standin_mano, standin_mano_arrays
 
 
 def rodrigues(axis_angle):

@@ -6,13 +6,9 @@ import pickletools
 import numpy as np
 import pytest
 
-from mmhandobj.models.mano import (
-    MANOFileError,
-    load_mano_model,
-    make_standin_mano,
-    standin_mano_arrays,
-)
-from mmhandobj.models.mano.standin import _ClassPath, _OfficialLayoutPickler, _PickledObject
+from mmhandobj.models.mano import MANOFileError, load_mano_model
+from mmhandobj.models.mano.mano_writer import ClassRef, OfficialLayoutPickler, PickledObject
+from mmhandobj.synthetic import make_standin_mano, standin_mano_arrays
 
 ARRAY_KEYS = ('v_template', 'shapedirs', 'posedirs', 'J_regressor', 'weights', 'f',
               'kintree_table', 'hands_components', 'hands_mean', 'hands_coeffs', 'J')
@@ -60,21 +56,21 @@ def test_plain_npz_and_numpy_pickle_conversions_load_identically(right_pkl, tmp_
 
 def write_official_like(path, content):
     with open(path, 'wb') as f:
-        _OfficialLayoutPickler(f, protocol=2).dump(content)
+        OfficialLayoutPickler(f, protocol=2).dump(content)
 
 
 def test_chumpy_select_and_csr_are_evaluated(tmp_path):
     arrays = standin_mano_arrays('right', 0)
     content = dict(arrays)
-    source = _PickledObject(_ClassPath('chumpy.ch', 'Ch'), {'x': arrays['hands_mean'][::-1]})
-    content['hands_mean'] = _PickledObject(
-        _ClassPath('chumpy.reordering', 'Select'),
+    source = PickledObject(ClassRef('chumpy.ch', 'Ch'), {'x': arrays['hands_mean'][::-1]})
+    content['hands_mean'] = PickledObject(
+        ClassRef('chumpy.reordering', 'Select'),
         {'a': source, 'idxs': np.arange(44, -1, -1), 'preferred_shape': (45,)})
     dense = arrays['J_regressor']
     rows, cols = np.nonzero(dense)
     indptr = np.searchsorted(rows, np.arange(17))
-    content['J_regressor'] = _PickledObject(
-        _ClassPath('scipy.sparse._csr', 'csr_matrix'),
+    content['J_regressor'] = PickledObject(
+        ClassRef('scipy.sparse._csr', 'csr_matrix'),
         {'_shape': dense.shape, 'data': dense[rows, cols], 'indices': cols, 'indptr': indptr})
     path = str(tmp_path / 'select.pkl')
     write_official_like(path, content)
@@ -85,7 +81,7 @@ def test_chumpy_select_and_csr_are_evaluated(tmp_path):
 
 def test_chumpy_expression_without_value_is_an_error(tmp_path):
     content = dict(standin_mano_arrays('right', 0))
-    content['posedirs'] = _PickledObject(_ClassPath('chumpy.ch_ops', 'add'), {'a': 1, 'b': 2})
+    content['posedirs'] = PickledObject(ClassRef('chumpy.ch_ops', 'add'), {'a': 1, 'b': 2})
     path = str(tmp_path / 'expr.pkl')
     write_official_like(path, content)
     with pytest.raises(MANOFileError, match=r"expr\.pkl: key 'posedirs': a chumpy expression"):

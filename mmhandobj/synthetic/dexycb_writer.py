@@ -24,18 +24,26 @@ import os
 import shutil
 from typing import Dict, List, Sequence, Tuple
 
-import cv2
 import numpy as np
 from scipy.spatial.transform import Rotation
 
+from mmhandobj.datasets.object_models import YCB_CLASSES
 from mmhandobj.structures import pinhole_project
 
-from ..object_models import YCB_CLASSES
 from .hands import StandinHands
+from .image_files import write_png, write_rgb
 from .objects import ObjectModel, build_object, write_object_model
 from .parallel import map_tasks
 from .renderer import Mesh, random_background, render, sample_lighting, skin_albedo
-from .scene import DEXYCB_GRASPS, Camera, make_rig, sample_frames, sample_intrinsics
+from .scene import (
+    DEXYCB_ANCHOR_RANGE,
+    DEXYCB_GRASPS,
+    IMAGE_SIZE,
+    Camera,
+    make_rig,
+    sample_frames,
+    sample_intrinsics,
+)
 
 #: DexYCB ``_SUBJECTS``.
 SUBJECTS: Tuple[str, ...] = (
@@ -57,13 +65,12 @@ MANO_CALIBS: Tuple[str, ...] = (
 GRASP_CLASSES: Tuple[int, ...] = (1, 3, 4, 5, 9, 10, 12, 13, 14, 21)
 #: Seg value of hand pixels.
 HAND_SEG = 255
-_RENDERED_PER_SUBJECT = 5
-_STRICT_SEQUENCES = 100
-_ANCHOR = {'u': (-50.0, 50.0), 'v': (-40.0, 40.0), 'z': (0.5, 0.7)}
-_RIG_CENTER = np.array([0.0, 0.0, 0.6])
-# Fast PNG: zlib level 1 with run-length matching (same size, about 2.5x faster).
-_PNG_FAST = [cv2.IMWRITE_PNG_COMPRESSION, 1, cv2.IMWRITE_PNG_STRATEGY,
-             cv2.IMWRITE_PNG_STRATEGY_RLE]
+#: Sequences rendered per subject (both modes).
+RENDERED_PER_SUBJECT = 5
+#: Sequence folders per subject in strict mode (as the dex-ycb-toolkit asserts).
+STRICT_SEQUENCES_PER_SUBJECT = 100
+#: Point every camera of a rig looks at, master-camera (world) frame, metres.
+RIG_CENTER = np.array([0.0, 0.0, 0.6])
 
 
 def sequence_name(subject: int, index: int) -> str:
@@ -90,10 +97,10 @@ def plan_layout(num_frames: int, strict: bool) -> Tuple[int, int]:
     Returns:
         ``(num_cameras, frames_per_sequence)``.
     """
-    per_seq = num_frames / (len(SUBJECTS) * _RENDERED_PER_SUBJECT)
+    per_seq = num_frames / (len(SUBJECTS) * RENDERED_PER_SUBJECT)
     if strict:
         return len(SERIALS), max(1, int(round(per_seq / len(SERIALS))))
-    if num_frames < len(SUBJECTS) * _RENDERED_PER_SUBJECT:
+    if num_frames < len(SUBJECTS) * RENDERED_PER_SUBJECT:
         raise ValueError(f'num_frames must be >= 50 for the relaxed DexYCB world, got '
                          f'{num_frames}')
     per_seq = max(1, int(round(per_seq)))
@@ -146,9 +153,9 @@ class DexYCBWriter:
             betas = np.clip(rng.normal(0.0, 0.8, size=10), -2.0, 2.0)
             self._write_yaml(os.path.join('calibration', f'mano_{MANO_CALIBS[s]}', 'mano.yml'),
                              f'betas: {_yaml_list(betas.tolist(), False)}\n')
-            cameras = make_rig(rng, intrinsics, _RIG_CENTER)
+            cameras = make_rig(rng, intrinsics, RIG_CENTER)
             extrinsics = self._write_extrinsics(s, serials, cameras)
-            for i in range(_RENDERED_PER_SUBJECT):
+            for i in range(RENDERED_PER_SUBJECT):
                 split = s0_split(s, i)
                 bad = (s, i) in ((0, 0), (0, 4), (2, 4))
                 tasks.append((s, i, serials, cameras, betas, extrinsics, num_seq_frames, bad))
@@ -158,18 +165,18 @@ class DexYCBWriter:
         map_tasks(self, (self.root, self.mano_dir, self.seed, self.strict), 'write_sequence',
                   tasks, workers)
         if self.strict:
-            copies = _STRICT_SEQUENCES // _RENDERED_PER_SUBJECT
+            copies = STRICT_SEQUENCES_PER_SUBJECT // RENDERED_PER_SUBJECT
             frames = {k: v * copies for k, v in frames.items()}
             invalid = {k: v * copies for k, v in invalid.items()}
             for s, subject in enumerate(SUBJECTS):
-                for i in range(_RENDERED_PER_SUBJECT, _STRICT_SEQUENCES):
-                    self._link_sequence(s, i % _RENDERED_PER_SUBJECT, i)
+                for i in range(RENDERED_PER_SUBJECT, STRICT_SEQUENCES_PER_SUBJECT):
+                    self._link_sequence(s, i % RENDERED_PER_SUBJECT, i)
                     sequences[s0_split(s, i)].append(f'{subject}/{sequence_name(s, i)}')
         return {'format': 'dexycb', 'seed': self.seed, 'strict': self.strict, 'split': 's0',
                 'frames': frames, 'invalid_frames': invalid, 'sequences': sequences,
                 'serials': list(serials), 'frames_per_sequence': num_seq_frames,
-                'sequences_per_subject': _STRICT_SEQUENCES if self.strict
-                else _RENDERED_PER_SUBJECT}
+                'sequences_per_subject': STRICT_SEQUENCES_PER_SUBJECT if self.strict
+                else RENDERED_PER_SUBJECT}
 
     def _write_yaml(self, rel_path: str, text: str) -> None:
         path = os.path.join(self.root, rel_path)
@@ -189,7 +196,7 @@ class DexYCBWriter:
         """Camera -> master poses of a subject's rig; returns the extrinsics name."""
         name = f'{SUBJECTS[subject][:8]}_090000'
         tag = np.concatenate([Rotation.from_euler('x', -100, degrees=True).as_matrix(),
-                              (_RIG_CENTER + [0.0, 0.12, 0.05])[:, None]], axis=1)
+                              (RIG_CENTER + [0.0, 0.12, 0.05])[:, None]], axis=1)
         lines = ['extrinsics:']
         for serial, cam in zip(serials, cameras):
             pose = np.concatenate([cam.rotation, cam.translation[:, None]], axis=1)
@@ -220,7 +227,7 @@ class DexYCBWriter:
         cls = int(rng.choice([c for c in YCB_CLASSES if c != grasp]))
         rot = Rotation.from_euler('zyx', rng.uniform(-180, 180, size=3), degrees=True)
         side = rng.choice([-1.0, 1.0])
-        trans = _RIG_CENTER + [side * rng.uniform(0.17, 0.24), rng.uniform(0.0, 0.08),
+        trans = RIG_CENTER + [side * rng.uniform(0.17, 0.24), rng.uniform(0.0, 0.08),
                                rng.uniform(0.12, 0.2)]
         return [(self.objects[YCB_CLASSES[cls]], rot.as_matrix(), trans)]
 
@@ -250,7 +257,8 @@ class DexYCBWriter:
                          ycb_ids.index(grasp_cls), side, s)
         comps, mean = self.hands.pca(side)
         poses = sample_frames(rng, side, betas, grasp_obj, cameras, num_frames, comps, mean,
-                              self.hands.local_forward(side), _ANCHOR, DEXYCB_GRASPS)
+                              self.hands.local_forward(side), DEXYCB_ANCHOR_RANGE,
+                              DEXYCB_GRASPS)
         num_cams = len(serials)
         pose_m = np.zeros((num_frames, num_cams, 51))
         pose_y = np.zeros((num_frames, num_cams, len(ycb_ids), 3, 4))
@@ -286,7 +294,7 @@ class DexYCBWriter:
                                        obj.face_colors.astype(float), cls))
                 light, ambient = sample_lighting(rng)
                 K = cameras[c].K
-                frame = render(meshes, K, random_background(rng, (480, 640)),
+                frame = render(meshes, K, random_background(rng, IMAGE_SIZE),
                                rng.uniform(1.0, 1.5), light, ambient)
                 if no_hand:
                     labels = {'pose_m': np.zeros((1, 51), np.float32),
@@ -304,11 +312,9 @@ class DexYCBWriter:
     def _write_frame(folder: str, f: int, frame, pose_y: np.ndarray,
                      labels: Dict[str, np.ndarray]) -> None:
         os.makedirs(folder, exist_ok=True)
-        cv2.imwrite(os.path.join(folder, f'color_{f:06d}.jpg'),
-                    np.ascontiguousarray(frame.rgb[:, :, ::-1]), [cv2.IMWRITE_JPEG_QUALITY, 92])
+        write_rgb(os.path.join(folder, f'color_{f:06d}.jpg'), frame.rgb)
         depth_mm = np.clip(np.round(frame.depth * 1000.0), 0, 65535).astype(np.uint16)
-        cv2.imwrite(os.path.join(folder, f'aligned_depth_to_color_{f:06d}.png'), depth_mm,
-                    _PNG_FAST)
+        write_png(os.path.join(folder, f'aligned_depth_to_color_{f:06d}.png'), depth_mm)
         np.savez_compressed(os.path.join(folder, f'labels_{f:06d}.npz'), seg=frame.labels,
                             pose_y=pose_y, **labels)
 

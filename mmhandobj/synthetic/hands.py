@@ -13,7 +13,9 @@ from typing import Dict, Tuple
 import numpy as np
 import torch
 
-from mmhandobj.models.mano import ManoLayer, load_mano_model, make_standin_mano
+from mmhandobj.models.mano import ManoLayer, load_mano_model
+
+from .hand_model import make_standin_mano
 
 #: Seed of the stand-in MANO model; the training quick start builds the same model.
 MANO_SEED = 0

@@ -12,6 +12,8 @@ import numpy as np
 
 from mmhandobj.structures import pinhole_project
 
+from .meshes import face_normals
+
 # Candidates handled per vectorised batch (bounds the memory of one step).
 _MAX_CANDIDATES = 1 << 21
 
@@ -141,13 +143,6 @@ def _cover(ids: np.ndarray, box_w: int, box_h: int, x0: np.ndarray, x1: np.ndarr
         & (dx <= (x1 - x0)[ids, None, None]) & (dy <= (y1 - y0)[ids, None, None])
     tri_i, row, col = np.nonzero(inside)
     return x0[ids][tri_i] + col, y0[ids][tri_i] + row, ids[tri_i]
-
-
-def face_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
-    """Unit face normals ``(F, 3)`` from the winding (right-hand rule)."""
-    tri = vertices[faces]
-    n = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
-    return n / np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-12)
 
 
 def lambert_colors(vertices: np.ndarray, faces: np.ndarray, albedo: np.ndarray,

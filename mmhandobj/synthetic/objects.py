@@ -19,7 +19,9 @@ from typing import Dict, List, Tuple
 import cv2
 import numpy as np
 
-from ..object_models import YCB_CLASS_IDS
+from mmhandobj.datasets.object_models import YCB_CLASS_IDS
+
+from .meshes import sample_surface, vertex_normals
 
 #: The 10 objects of HO3D.
 HO3D_OBJECTS: Tuple[str, ...] = (
@@ -198,29 +200,6 @@ def _pattern_colors(centroids: np.ndarray, extent: np.ndarray, class_id: int) ->
     return np.clip(np.round(colors), 0, 255).astype(np.uint8)
 
 
-def sample_surface(vertices: np.ndarray, faces: np.ndarray, num: int,
-                   rng: np.random.Generator) -> np.ndarray:
-    """Sample points uniformly by area on a triangle mesh.
-
-    Args:
-        vertices: ``(V, 3)`` vertices.
-        faces: ``(F, 3)`` triangles.
-        num: Number of points.
-        rng: Random generator.
-
-    Returns:
-        ``(num, 3)`` points on the surface.
-    """
-    tri = vertices[faces]
-    area = np.linalg.norm(np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]), axis=1)
-    face = rng.choice(len(faces), size=num, p=area / area.sum())
-    r1, r2 = rng.random(num), rng.random(num)
-    flip = r1 + r2 > 1
-    r1[flip], r2[flip] = 1 - r1[flip], 1 - r2[flip]
-    t = tri[face]
-    return t[:, 0] + r1[:, None] * (t[:, 1] - t[:, 0]) + r2[:, None] * (t[:, 2] - t[:, 0])
-
-
 def build_object(name: str) -> ObjectModel:
     """Build the synthetic model of a YCB object (deterministic).
 
@@ -260,7 +239,7 @@ def write_object_model(obj: ObjectModel, folder: str) -> None:
     color_idx = color_idx.reshape(-1)
     cv2.imwrite(os.path.join(folder, 'texture_map.png'),
                 np.ascontiguousarray(palette[None, :, ::-1]))
-    normals = _vertex_normals(obj.vertices, obj.faces)
+    normals = vertex_normals(obj.vertices, obj.faces)
     lines: List[str] = ['mtllib textured_simple.obj.mtl', 'o object', 'g object',
                         'usemtl material_0']
     lines += [f'v {x:.6f} {y:.6f} {z:.6f}' for x, y, z in obj.vertices]
@@ -274,13 +253,3 @@ def write_object_model(obj: ObjectModel, folder: str) -> None:
         f.write('newmtl material_0\nKa 0.2 0.2 0.2\nKd 0.8 0.8 0.8\nKs 0 0 0\n'
                 'map_Kd texture_map.png\n')
 
-
-def _vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
-    """Area-weighted unit vertex normals, ``(V, 3)``."""
-    tri = vertices[faces]
-    face_n = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
-    normals = np.zeros_like(vertices)
-    for k in range(3):
-        np.add.at(normals, faces[:, k], face_n)
-    norm = np.linalg.norm(normals, axis=1, keepdims=True)
-    return normals / np.maximum(norm, 1e-12)

@@ -5,7 +5,7 @@ import os
 import numpy as np
 import pytest
 
-from mmhandobj.datasets.synthetic import (
+from mmhandobj.synthetic import (
     COMPLETE_MARKER,
     build_object,
     is_complete_world,

@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 import torch
 
-from mmhandobj.models.mano import ManoLayer, load_mano_model, standin_mano_arrays
+from mmhandobj.models.mano import ManoLayer, load_mano_model
 from mmhandobj.structures.joint_orders import FINGERTIP_VERTS
+from mmhandobj.synthetic import standin_mano_arrays
 
-REPO = Path(__file__).resolve().parents[3]
+REPO = Path(__file__).resolve().parents[2]
 #: MANO joints of each finger (proximal to distal), MANO joint order.
 FINGER_JOINTS = {'thumb': (13, 14, 15), 'index': (1, 2, 3), 'middle': (4, 5, 6),
                  'ring': (10, 11, 12), 'pinky': (7, 8, 9)}

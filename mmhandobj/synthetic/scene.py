@@ -26,6 +26,7 @@ from mmhandobj.structures import pinhole_project
 
 from .objects import ObjectModel
 
+#: ``(H, W)`` pixels of every rendered image (both layouts).
 IMAGE_SIZE: Tuple[int, int] = (480, 640)
 
 #: Number of leading PCA components that vary (the others stay at 0).
@@ -62,6 +63,15 @@ HO3D_GRASPS = GraspRanges(palm_deg=(20.0, 15.0, 20.0), spin_deg=15.0, across_pro
 #: DexYCB layout: 5-8 cameras around the scene must all see the hand, which needs the wider
 #: range (with the HO3D ranges some objects, e.g. 002_master_chef_can, find no placement).
 DEXYCB_GRASPS = GraspRanges(palm_deg=(45.0, 30.0, 50.0), spin_deg=40.0, across_prob=0.7)
+
+#: Where the midpoint of palm and object goes in the HO3D layout (``anchor_range`` of
+#: :func:`place_hand_object`): ``u``, ``v`` offsets in pixels from camera 0's principal point,
+#: ``z`` depth in metres; uniform in each ``(lo, hi)``.
+HO3D_ANCHOR_RANGE: Dict[str, Tuple[float, float]] = {
+    'u': (-90.0, 90.0), 'v': (-50.0, 50.0), 'z': (0.45, 0.75)}
+#: The same for the DexYCB layout (narrower: every camera of the rig must see the scene).
+DEXYCB_ANCHOR_RANGE: Dict[str, Tuple[float, float]] = {
+    'u': (-50.0, 50.0), 'v': (-40.0, 40.0), 'z': (0.5, 0.7)}
 
 # Indices in the simple joint order.
 _WRIST, _MCPS = 0, [5, 9, 13, 17]

@@ -3,9 +3,9 @@ import numpy as np
 import torch
 from reference_geometry import project, ray_depth
 
-from mmhandobj.datasets.synthetic.rasterizer import rasterize
-from mmhandobj.datasets.synthetic.renderer import Mesh, render
 from mmhandobj.models.mano import ManoLayer
+from mmhandobj.synthetic.rasterizer import rasterize
+from mmhandobj.synthetic.renderer import Mesh, render
 
 K = np.array([[600.0, 0.0, 31.5], [0.0, 600.0, 23.5], [0.0, 0.0, 1.0]])
 SIZE = (48, 64)

@@ -216,7 +216,7 @@ def test_v3_jpg_float64_and_extra_keys(ho3d_v3_root):
 
 @pytest.mark.parametrize('bad', [dict(fmt='ho3d', num_frames=3), dict(fmt='bop', num_frames=9)])
 def test_bad_arguments_are_refused(tmp_path, bad):
-    from mmhandobj.datasets.synthetic import make_synthetic_world
+    from mmhandobj.synthetic import make_synthetic_world
     with pytest.raises(ValueError):
         make_synthetic_world(out_dir=str(tmp_path / 'w'), **bad)
     assert not os.path.exists(tmp_path / 'w')

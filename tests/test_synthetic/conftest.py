@@ -3,7 +3,7 @@ import os
 
 import pytest
 
-from mmhandobj.datasets.synthetic import make_synthetic_world
+from mmhandobj.synthetic import make_synthetic_world
 
 
 @pytest.fixture(scope='session')

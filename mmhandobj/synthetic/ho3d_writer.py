@@ -23,25 +23,27 @@ import numpy as np
 from scipy.spatial import cKDTree
 from scipy.spatial.transform import Rotation
 
+from mmhandobj.datasets.object_models import YCB_CLASS_IDS
+from mmhandobj.structures import OPENCV_TO_OPENGL as CV_TO_GL
 from mmhandobj.structures import convert_joint_order, pinhole_project
 
-from ..object_models import YCB_CLASS_IDS
 from .hands import StandinHands
-from .objects import (
-    HO3D_OBJECTS,
-    ObjectModel,
-    build_object,
-    sample_surface,
-    write_object_model,
-)
+from .image_files import write_png, write_rgb
+from .meshes import sample_surface
+from .objects import HO3D_OBJECTS, ObjectModel, build_object, write_object_model
 from .parallel import map_tasks
 from .renderer import Mesh, random_background, render, sample_lighting, skin_albedo
-from .scene import HO3D_GRASPS, IMAGE_SIZE, Camera, sample_frames, sample_intrinsics
+from .scene import (
+    HO3D_ANCHOR_RANGE,
+    HO3D_GRASPS,
+    IMAGE_SIZE,
+    Camera,
+    sample_frames,
+    sample_intrinsics,
+)
 
 #: Metres per unit of the 16-bit HO3D depth value.
 HO3D_DEPTH_SCALE = 0.00012498664727900177
-#: OpenCV <-> OpenGL camera frame change (its own inverse).
-CV_TO_GL = np.diag([1.0, -1.0, -1.0])
 
 #: Train sequences in the order they are used (the evaluated objects come first). Small worlds
 #: repeat the mustard bottle so that a held-out SM sequence has several training sequences of
@@ -67,14 +69,17 @@ _V3_KEYS = ('handVertContact', 'handVertDist', 'handVertIntersec', 'handVertObjS
             'camIDList')
 _EVAL_KEYS = ('handJoints3D', 'handBoundingBox', 'objRot', 'objTrans', 'objName', 'objLabel',
               'objCorners3D', 'objCorners3DRest', 'camMat')
-# Where the palm/object midpoint goes: pixel offsets from (cx, cy) and depth in metres.
-_ANCHOR = {'u': (-90.0, 90.0), 'v': (-50.0, 50.0), 'z': (0.45, 0.75)}
-_FRAMES_PER_SEQUENCE = 25
-_HAND_LABEL, _OBJECT_LABEL = 1, 2
-# Fast PNG: zlib level 1 with run-length matching (same size, about 2.5x faster).
-_PNG_FAST = [cv2.IMWRITE_PNG_COMPRESSION, 1, cv2.IMWRITE_PNG_STRATEGY,
-             cv2.IMWRITE_PNG_STRATEGY_RLE]
-_CONTACT_THRESHOLD = 0.004
+#: Annotated frames per sequence the planner aims for (frames per sequence, not a limit).
+FRAMES_PER_SEQUENCE = 25
+#: Render labels of the hand and the object (values of :attr:`.renderer.Frame.labels`).
+HAND_LABEL, OBJECT_LABEL = 1, 2
+#: Distance from the object surface under which a hand vertex is in contact (v3
+#: ``handVertContact``), metres.
+CONTACT_DISTANCE = 0.004
+#: ``cv2.imwrite`` flags of the seg JPEGs: quality 98 with 4:4:4 chroma, so the pure red/blue
+#: labels survive compression.
+SEG_JPEG_FLAGS = [cv2.IMWRITE_JPEG_QUALITY, 98, cv2.IMWRITE_JPEG_SAMPLING_FACTOR,
+                  cv2.IMWRITE_JPEG_SAMPLING_FACTOR_444]
 
 
 def sequence_object(seq: str) -> str:
@@ -87,7 +92,7 @@ def sequence_object(seq: str) -> str:
 
 def _split_counts(total: int, names: Sequence[str], min_seqs: int) -> List[Tuple[str, int]]:
     """Spread ``total`` frames over about ``total / 25`` sequences (at least ``min_seqs``)."""
-    count = int(np.clip(np.ceil(total / _FRAMES_PER_SEQUENCE), min_seqs, len(names)))
+    count = int(np.clip(np.ceil(total / FRAMES_PER_SEQUENCE), min_seqs, len(names)))
     count = min(count, total)
     sizes = np.full(count, total // count)
     sizes[:total % count] += 1
@@ -122,8 +127,8 @@ def encode_depth(depth_m: np.ndarray) -> np.ndarray:
 def _seg_image(labels: np.ndarray) -> np.ndarray:
     """Label map ``(H, W)`` -> 320x240 BGR seg image: hand red, object blue."""
     seg = np.zeros(labels.shape + (3,), dtype=np.uint8)
-    seg[labels == _HAND_LABEL] = (0, 0, 255)
-    seg[labels == _OBJECT_LABEL] = (255, 0, 0)
+    seg[labels == HAND_LABEL] = (0, 0, 255)
+    seg[labels == OBJECT_LABEL] = (255, 0, 0)
     return cv2.resize(seg, (labels.shape[1] // 2, labels.shape[0] // 2),
                       interpolation=cv2.INTER_NEAREST)
 
@@ -142,7 +147,7 @@ class _ContactModel:
         """HO3D v3 contact keys for hand vertices ``(778, 3)`` (OpenGL) and the object pose."""
         local = (verts_gl - trans) @ rot
         dist, idx = self.tree.query(local)
-        return {'handVertContact': dist < _CONTACT_THRESHOLD,
+        return {'handVertContact': dist < CONTACT_DISTANCE,
                 'handVertDist': dist,
                 'handVertIntersec': self.obj.contains(local),
                 'handVertObjSurfProj': self.surface[idx] @ rot.T + trans}
@@ -220,7 +225,8 @@ class HO3DWriter:
         betas = np.clip(rng.normal(0.0, 0.8, size=10), -2.0, 2.0)
         comps, mean = self.hands.pca('right')
         poses = sample_frames(rng, 'right', betas, obj, [Camera(K)], count + 1, comps, mean,
-                              self.hands.local_forward('right'), _ANCHOR, HO3D_GRASPS)
+                              self.hands.local_forward('right'), HO3D_ANCHOR_RANGE,
+                              HO3D_GRASPS)
         hand_pose = np.zeros((len(poses), 48))
         hand_trans = np.zeros((len(poses), 3))
         obj_rot = np.zeros((len(poses), 3, 1))
@@ -249,9 +255,9 @@ class HO3DWriter:
             obj_gl = obj.vertices @ rot.T + obj_trans[k]
             light, ambient = sample_lighting(rng)
             frame = render([Mesh(verts_gl[k] @ CV_TO_GL, self.hands.faces('right'), skin,
-                                 _HAND_LABEL),
+                                 HAND_LABEL),
                             Mesh(obj_gl @ CV_TO_GL, obj.faces, obj.face_colors.astype(float),
-                                 _OBJECT_LABEL)],
+                                 OBJECT_LABEL)],
                            K, random_background(rng, IMAGE_SIZE), rng.uniform(1.0, 1.5),
                            light, ambient)
             self._write_images(folder, fid, frame, split)
@@ -296,16 +302,9 @@ class HO3DWriter:
 
     def _write_images(self, folder: str, fid: str, frame, split: str) -> None:
         """rgb (png for v2, jpg for v3), depth png and (train) seg jpg."""
-        bgr = np.ascontiguousarray(frame.rgb[:, :, ::-1])
-        if self.version == 'v2':
-            cv2.imwrite(os.path.join(folder, 'rgb', f'{fid}.png'), bgr,
-                        _PNG_FAST)
-        else:
-            cv2.imwrite(os.path.join(folder, 'rgb', f'{fid}.jpg'), bgr,
-                        [cv2.IMWRITE_JPEG_QUALITY, 92])
-        cv2.imwrite(os.path.join(folder, 'depth', f'{fid}.png'), encode_depth(frame.depth),
-                    _PNG_FAST)
+        ext = 'png' if self.version == 'v2' else 'jpg'
+        write_rgb(os.path.join(folder, 'rgb', f'{fid}.{ext}'), frame.rgb)
+        write_png(os.path.join(folder, 'depth', f'{fid}.png'), encode_depth(frame.depth))
         if split == 'train':
             cv2.imwrite(os.path.join(folder, 'seg', f'{fid}.jpg'), _seg_image(frame.labels),
-                        [cv2.IMWRITE_JPEG_QUALITY, 98, cv2.IMWRITE_JPEG_SAMPLING_FACTOR,
-                         cv2.IMWRITE_JPEG_SAMPLING_FACTOR_444])
+                        SEG_JPEG_FLAGS)
