@@ -36,8 +36,7 @@ object_metric = dict(type='ObjectPoseMetric', obj_model_root=data_root + '/model
                      symmetric_objects=[])
 val_evaluator = [dict(type='HO3DMetric', version=None), object_metric]
 test_evaluator = [
-    dict(type='HO3DMetric', version=None, gt_dir=data_root,
-         out_dir='work_dirs/hfl_r18_synthetic_benchmark/test'),
+    dict(type='HO3DMetric', version=None, gt_dir=data_root),
     object_metric,
 ]
 
