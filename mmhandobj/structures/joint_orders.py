@@ -29,6 +29,8 @@ FINGERTIP_VERTS: Dict[str, Dict[str, List[int]]] = {
     'manopth': {'right': [745, 317, 444, 556, 673], 'left': [745, 317, 445, 556, 673]},
     'ho3d': {'right': [744, 333, 444, 555, 672], 'left': [744, 333, 444, 555, 672]},
     'smplx': {'right': [744, 320, 443, 554, 671], 'left': [744, 320, 443, 554, 671]},
+    # Semi-Hand-Object's MANO layer (its ``utils/manolayer_ho3d.py``, "adapted to HO3D")
+    'sho': {'right': [728, 353, 442, 576, 694], 'left': [728, 353, 442, 576, 694]},
 }
 
 #: Parent of each joint in the simple order (-1 for the wrist); used to draw skeletons.

@@ -1,4 +1,5 @@
-"""Trainable parameters and GMACs of an HFLNet config (inference, one image).
+"""Trainable parameters and GMACs of a model config (``HFLNet``, ``SemiHandObject``; inference,
+one image).
 
 FLOPs come from ``torch.utils.flop_counter.FlopCounterMode`` (convolutions, linear layers,
 matmul/bmm, attention run on the math SDPA kernel so that it is counted as two batched
@@ -66,8 +67,9 @@ def trainable_params(model: torch.nn.Module) -> Tuple[int, Dict[str, int]]:
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Print the trainable parameters and GMACs (FlopCounterMode; GMAC = '
-        'GFLOPs / 2) of an HFLNet config for one image, per top-level module, next to the '
-        'authors\' R50 reference (46,080,659 params, ~23.19 GMAC at 256x256).')
+        'GFLOPs / 2) of a model config (HFLNet, SemiHandObject) for one image, per '
+        'top-level module, next to the authors\' HFL-Net R50 reference (46,080,659 params, '
+        '~23.19 GMAC at 256x256).')
     parser.add_argument('config', nargs='?', default=DEFAULT_MODEL_CONFIG,
                         help=f'config with a `model` dict (default {DEFAULT_MODEL_CONFIG})')
     parser.add_argument('--shape', type=int, nargs=2, default=[256, 256],

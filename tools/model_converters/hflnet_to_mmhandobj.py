@@ -8,15 +8,14 @@ one of ours by a prefix rule (:data:`KEY_PREFIX_MAP`), except the MANO model dat
 Unknown or missing keys are errors.
 """
 import argparse
-import copy
 from collections import OrderedDict
 from pathlib import Path
-from typing import Dict, Iterable, List, Mapping, Optional, Tuple
+from typing import Dict, Iterable, Mapping, Optional, Tuple
 
 import torch
 
 from mmhandobj.structures import OPENCV_TO_OPENGL
-from mmhandobj.utils.checkpoint import load_checkpoint_file
+from mmhandobj.utils.key_map import PrefixKeyMap, convert_checkpoint_file, model_state_keys
 
 #: Authors' key prefix -> mmhandobj ``HFLNet`` key prefix (longest prefix wins).
 KEY_PREFIX_MAP: Tuple[Tuple[str, str], ...] = (
@@ -59,23 +58,10 @@ DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / 'configs/_base_/models/hf
 COORD_CHANGE_MAT = torch.from_numpy(OPENCV_TO_OPENGL).float()
 
 
-def _map_prefix(key: str, table: Iterable[Tuple[str, str]]) -> Optional[str]:
-    """Rename ``key`` by the longest matching prefix of ``table``; None when none matches."""
-    best = max((src for src, _ in table if key.startswith(src)), key=len, default=None)
-    if best is None:
-        return None
-    return dict(table)[best] + key[len(best):]
-
-
-def _strip_wrapper(key: str) -> str:
-    for prefix in WRAPPER_PREFIXES:
-        if key.startswith(prefix):
-            return key[len(prefix):]
-    return key
-
-
-def _is_dropped(key: str) -> bool:
-    return any(key == d or (d.endswith('.') and key.startswith(d)) for d in DROPPED_KEYS)
+#: The authors' layout as a key map.
+HFLNET_KEY_MAP = PrefixKeyMap(
+    name='HFL-Net', prefixes=KEY_PREFIX_MAP, dropped=DROPPED_KEYS, wrappers=WRAPPER_PREFIXES,
+    export_constants={'mano_branch.coord_change_mat': COORD_CHANGE_MAT})
 
 
 def convert_hflnet_state_dict(
@@ -94,22 +80,7 @@ def convert_hflnet_state_dict(
     Raises:
         KeyError: Listing every unknown (and, with ``expected_keys``, missing) key.
     """
-    converted = OrderedDict()
-    unknown: List[str] = []
-    for raw_key, value in state_dict.items():
-        key = _strip_wrapper(raw_key)
-        if _is_dropped(key):
-            continue
-        new_key = _map_prefix(key, KEY_PREFIX_MAP)
-        if new_key is None:
-            unknown.append(raw_key)
-        else:
-            converted[new_key] = value
-    missing = sorted(set(expected_keys) - set(converted)) if expected_keys is not None else []
-    if unknown or missing:
-        raise KeyError(f'HFL-Net checkpoint conversion failed: {len(unknown)} unknown key(s) '
-                       f'{unknown}; {len(missing)} missing key(s) {missing}')
-    return converted
+    return HFLNET_KEY_MAP.to_ours(state_dict, expected_keys)
 
 
 def convert_to_hflnet_state_dict(
@@ -127,60 +98,15 @@ def convert_to_hflnet_state_dict(
     Raises:
         KeyError: Listing our keys that have no authors' counterpart.
     """
-    reverse = tuple((ours, theirs) for theirs, ours in KEY_PREFIX_MAP)
-    out = OrderedDict()
-    unknown = []
-    for key, value in state_dict.items():
-        new_key = _map_prefix(key, reverse)
-        if new_key is None:
-            unknown.append(key)
-        else:
-            out[prefix + new_key] = value
-    if unknown:
-        raise KeyError(f'keys without an HFL-Net counterpart: {unknown}')
-    out[prefix + 'mano_branch.coord_change_mat'] = COORD_CHANGE_MAT.clone()
-    return out
-
-
-def load_authors_checkpoint(path: str) -> Dict:
-    """Read an authors' checkpoint with the project's safe (weights-only) loader.
-
-    Their checkpoints hold only tensors, ints and strings, so safe loading reads them; for a
-    trusted file it refuses, set ``MMHANDOBJ_TRUST_CHECKPOINTS=1``
-    (see :mod:`mmhandobj.utils.checkpoint`).
-    """
-    ckpt = load_checkpoint_file(path, map_location='cpu')
-    if not isinstance(ckpt, Mapping):
-        raise TypeError(f'{path}: expected a dict checkpoint, got {type(ckpt).__name__}')
-    return ckpt
+    return HFLNET_KEY_MAP.to_foreign(state_dict, prefix)
 
 
 def convert_checkpoint(src: str, dst: str,
                        expected_keys: Optional[Iterable[str]] = None) -> Dict:
-    """Convert the checkpoint file ``src`` and save ``{'state_dict', 'meta'}`` to ``dst``.
-
-    Returns:
-        dict: The saved checkpoint.
-    """
-    ckpt = load_authors_checkpoint(src)
-    state = ckpt.get('state_dict', ckpt)
-    out = dict(
-        state_dict=convert_hflnet_state_dict(state, expected_keys),
-        meta=dict(source=str(src), converter='tools/model_converters/hflnet_to_mmhandobj.py',
-                  epoch=ckpt.get('epoch'), network=ckpt.get('network')))
-    torch.save(out, dst)
-    return out
-
-
-def model_state_keys(config: str) -> List[str]:
-    """State-dict keys of ``cfg.model`` (built with the stand-in MANO: no MANO file needed,
-    MANO buffers are not part of the state dict)."""
-    from mmengine.config import Config
-
-    from mmhandobj.registry import MODELS
-    model_cfg = copy.deepcopy(Config.fromfile(config).model)
-    model_cfg['hand_head']['mano_cfg'] = dict(standin_seed=0)
-    return list(MODELS.build(model_cfg).state_dict().keys())
+    """Convert the checkpoint file ``src`` and save ``{'state_dict', 'meta'}`` to ``dst``."""
+    return convert_checkpoint_file(HFLNET_KEY_MAP, src, dst,
+                                   'tools/model_converters/hflnet_to_mmhandobj.py',
+                                   expected_keys)
 
 
 def parse_args(argv=None) -> argparse.Namespace:

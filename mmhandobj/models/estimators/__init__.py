@@ -1,3 +1,4 @@
 from .hflnet import HFLNet
+from .semi_hand_object import SemiHandObject
 
-__all__ = ['HFLNet']
+__all__ = ['HFLNet', 'SemiHandObject']

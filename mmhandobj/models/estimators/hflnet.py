@@ -15,6 +15,11 @@ from mmhandobj.structures.hand_object_data_sample import HandObjectDataSample
 SampleList = List[HandObjectDataSample]
 
 
+def _build_optional(cfg: Optional[dict]):
+    """``MODELS.build(cfg)``, or ``None`` when the block is switched off (``cfg`` None)."""
+    return None if cfg is None else MODELS.build(cfg)
+
+
 @MODELS.register_module()
 class HFLNet(BaseModel):
     """HFL-Net: two-stream trunk, hand/object interaction, MANO hand head and object votes.
@@ -25,7 +30,9 @@ class HFLNet(BaseModel):
 
     Args:
         backbone, neck, roi_extractor, obj_to_hand_fusion, hand_to_obj_fusion, hand_head,
-            obj_head (dict): Configs built with ``MODELS.build``.
+            obj_head (dict): Configs built with ``MODELS.build``. ``obj_to_hand_fusion`` or
+            ``hand_to_obj_fusion`` may be ``None``: that interaction is switched off and the
+            head reads its own RoI feature directly (the paper's ablations).
         data_preprocessor (dict, optional): For reference parity an ``ImgDataPreprocessor``
             with mean 0, std 255, ``bgr_to_rgb=True`` (input in [0, 1], RGB).
         train_cfg (dict, optional): ``check_finite`` (bool, default True): raise
@@ -39,16 +46,16 @@ class HFLNet(BaseModel):
     """
 
     def __init__(self, backbone: dict, neck: dict, roi_extractor: dict,
-                 obj_to_hand_fusion: dict, hand_to_obj_fusion: dict, hand_head: dict,
-                 obj_head: dict, data_preprocessor: Optional[dict] = None,
+                 obj_to_hand_fusion: Optional[dict], hand_to_obj_fusion: Optional[dict],
+                 hand_head: dict, obj_head: dict, data_preprocessor: Optional[dict] = None,
                  train_cfg: Optional[dict] = None, test_cfg: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.backbone = MODELS.build(backbone)
         self.neck = MODELS.build(neck)
         self.roi_extractor = MODELS.build(roi_extractor)
-        self.obj_to_hand_fusion = MODELS.build(obj_to_hand_fusion)
-        self.hand_to_obj_fusion = MODELS.build(hand_to_obj_fusion)
+        self.obj_to_hand_fusion = _build_optional(obj_to_hand_fusion)
+        self.hand_to_obj_fusion = _build_optional(hand_to_obj_fusion)
         self.hand_head = MODELS.build(hand_head)
         self.obj_head = MODELS.build(obj_head)
         self.train_cfg = {'check_finite': True, **(train_cfg or {})}
@@ -88,8 +95,11 @@ class HFLNet(BaseModel):
         """
         p2_hand, p2_obj = self.neck(self.backbone(images))
         rois = self.roi_extractor(p2_hand, p2_obj, hand_boxes, obj_boxes)
-        obj_feat = self.hand_to_obj_fusion(rois['obj'], rois['inter'])
-        hand_feat = self.obj_to_hand_fusion(rois['hand'], rois['obj_in_hand'])
+        obj_feat, hand_feat = rois['obj'], rois['hand']
+        if self.hand_to_obj_fusion is not None:
+            obj_feat = self.hand_to_obj_fusion(obj_feat, rois['inter'])
+        if self.obj_to_hand_fusion is not None:
+            hand_feat = self.obj_to_hand_fusion(hand_feat, rois['obj_in_hand'])
         return hand_feat, obj_feat
 
     def _run(self, images: Tensor, hand_boxes: Tensor, obj_boxes: Tensor):

@@ -1,4 +1,4 @@
-"""One FPN per stream of the two-stream trunk; only the stride-4 P2 map is produced."""
+"""FPN necks of the two-stream trunk (one per stream, or shared); only P2 is produced."""
 from typing import Dict, Optional, Sequence, Tuple, Union
 
 import torch.nn.functional as F
@@ -44,42 +44,58 @@ class P2FPN(nn.Module):
 
 @MODELS.register_module()
 class DualFPN(BaseModule):
-    """Two independent FPNs (hand, object) over the output of :class:`HFLResNet`.
+    """One FPN per stream (hand, object) over the output of :class:`HFLResNet`, or one FPN for
+    both (``share_weights=True``).
 
-    Both streams use the SHARED C2 for their finest lateral (reference behaviour).
+    Each stream's FPN reads that stream's C2-C5; with HFL-Net's split (layer1 shared) both read
+    the same C2 (reference behaviour). With ``share_weights`` a single FPN (``fpn.*``) serves
+    both streams, and when the two streams are the same tensors (a single-stream trunk,
+    ``split_stages=()``) it runs once and both outputs are the same map (Semi-Hand-Object's
+    one FPN).
 
     Args:
         in_channels (Sequence[int]): Channels of (C2, C3, C4, C5); (256, 512, 1024, 2048) for
             ResNet-50, (64, 128, 256, 512) for ResNet-18/34.
         out_channels (int): Channels of P2. Default 256.
+        share_weights (bool): One FPN for both streams. Default False (HFL-Net).
         init_cfg (dict, optional): mmengine init config; ``None`` keeps PyTorch's default init
             (as the reference).
     """
 
     def __init__(self, in_channels: Sequence[int] = (256, 512, 1024, 2048),
-                 out_channels: int = 256, init_cfg: Optional[dict] = None) -> None:
+                 out_channels: int = 256, share_weights: bool = False,
+                 init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if len(in_channels) != 4:
             raise ValueError(f'DualFPN: in_channels must list 4 levels (C2..C5), got '
                              f'{in_channels}')
         self.out_channels = out_channels
-        self.hand_fpn = P2FPN(in_channels, out_channels)
-        self.obj_fpn = P2FPN(in_channels, out_channels)
+        self.share_weights = share_weights
+        if share_weights:
+            self.fpn = P2FPN(in_channels, out_channels)
+        else:
+            self.hand_fpn = P2FPN(in_channels, out_channels)
+            self.obj_fpn = P2FPN(in_channels, out_channels)
 
     def forward(self, feats: Union[Tuple, Dict[str, Tensor]]) -> Tuple[Tensor, Tensor]:
         """Compute P2 of each stream.
 
         Args:
-            feats: Output of :class:`HFLResNet`: ``(c2, (c3_h, c4_h, c5_h), (c3_o, c4_o, c5_o))``
-                or the equivalent dict.
+            feats: Output of :class:`HFLResNet`: ``((c2_h, c3_h, c4_h, c5_h), (c2_o, ...,
+                c5_o))`` or the equivalent dict (keys ``c2_hand``, ..., ``c5_obj``).
 
         Returns:
-            tuple: ``(p2_hand, p2_obj)``, each (B, out_channels, H/4, W/4) for an input of HxW.
+            tuple: ``(p2_hand, p2_obj)``, each (B, out_channels, H/4, W/4) for an input of HxW
+            (the same tensor when the FPN is shared and the streams are identical).
         """
         if isinstance(feats, dict):
-            c2 = feats['c2']
-            hand = (feats['c3_hand'], feats['c4_hand'], feats['c5_hand'])
-            obj = (feats['c3_obj'], feats['c4_obj'], feats['c5_obj'])
+            hand = tuple(feats[f'c{i}_hand'] for i in range(2, 6))
+            obj = tuple(feats[f'c{i}_obj'] for i in range(2, 6))
         else:
-            c2, hand, obj = feats
-        return self.hand_fpn(c2, *hand), self.obj_fpn(c2, *obj)
+            hand, obj = feats
+        if not self.share_weights:
+            return self.hand_fpn(*hand), self.obj_fpn(*obj)
+        p2_hand = self.fpn(*hand)
+        if all(h is o for h, o in zip(hand, obj)):
+            return p2_hand, p2_hand
+        return p2_hand, self.fpn(*obj)

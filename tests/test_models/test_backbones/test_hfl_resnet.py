@@ -15,16 +15,16 @@ def test_r18_shapes_tuple_and_dict():
     model.init_weights()
     x = torch.rand(2, 3, 64, 96)
     with torch.no_grad():
-        c2, hand, obj = model(x)
-    assert c2.shape == (2, 64, 16, 24)
+        hand, obj = model(x)
+    assert hand[0] is obj[0]  # layer1 is shared: one C2
     for feats in (hand, obj):
-        assert [tuple(f.shape) for f in feats] == [(2, 128, 8, 12), (2, 256, 4, 6),
-                                                   (2, 512, 2, 3)]
+        assert [tuple(f.shape) for f in feats] == [(2, 64, 16, 24), (2, 128, 8, 12),
+                                                   (2, 256, 4, 6), (2, 512, 2, 3)]
     model.out_type = 'dict'
     with torch.no_grad():
         out = model(x)
-    assert set(out) == {'c2', 'c3_hand', 'c4_hand', 'c5_hand', 'c3_obj', 'c4_obj', 'c5_obj'}
-    torch.testing.assert_close(out['c5_obj'], obj[2])
+    assert set(out) == {f'c{i}_{s}' for i in range(2, 6) for s in ('hand', 'obj')}
+    torch.testing.assert_close(out['c5_obj'], obj[3])
 
 
 @pytest.mark.parametrize('depth', [18, 50])
@@ -34,9 +34,9 @@ def test_base_channels_scale_every_stage(depth):
     expansion = 1 if depth == 18 else 4
     assert model.out_channels == tuple(16 * m * expansion for m in (1, 2, 4, 8))
     with torch.no_grad():
-        c2, hand, obj = model(torch.rand(1, 3, 64, 64))
-    assert [f.shape[1] for f in (c2, *hand)] == list(model.out_channels)
-    assert [f.shape[1] for f in obj] == list(model.out_channels[1:])
+        hand, obj = model(torch.rand(1, 3, 64, 64))
+    assert [f.shape[1] for f in hand] == list(model.out_channels)
+    assert [f.shape[1] for f in obj] == list(model.out_channels)
     # every conv is (16 / 64)^2 of the standard one's size, except the stem (3 input channels)
     full = HFLResNet(depth=depth)
     convs = [sum(m.weight.numel() for m in net.modules() if isinstance(m, nn.Conv2d))
@@ -94,13 +94,13 @@ def test_torchvision_pretrained_load_and_forward_parity(tmp_path):
     model.eval()
     x = torch.rand(1, 3, 64, 64)
     with torch.no_grad():
-        c2, hand, obj = model(x)
+        hand, obj = model(x)
         r = ref.maxpool(ref.relu(ref.bn1(ref.conv1(x))))
         r2 = ref.layer1(r)
         r5 = ref.layer4(ref.layer3(ref.layer2(r2)))
-    torch.testing.assert_close(c2, r2)
-    torch.testing.assert_close(hand[2], r5)
-    torch.testing.assert_close(obj[2], r5)
+    torch.testing.assert_close(hand[0], r2)
+    torch.testing.assert_close(hand[3], r5)
+    torch.testing.assert_close(obj[3], r5)
 
 
 def test_pretrained_wrong_depth_raises(tmp_path):
@@ -118,12 +118,12 @@ def test_layer4_shared_and_channels_last():
     with torch.no_grad():
         model.layer2_obj[0].conv1.weight.mul_(1.5)  # make the streams differ
         x = torch.rand(2, 3, 64, 64)
-        _, hand, obj = model(x)
-        torch.testing.assert_close(obj[2], model.layer4(obj[1]))
-        assert not torch.allclose(hand[2], obj[2])
+        hand, obj = model(x)
+        torch.testing.assert_close(obj[3], model.layer4(obj[2]))
+        assert not torch.allclose(hand[3], obj[3])
         model_cl = model.to(memory_format=torch.channels_last)
-        _, hand_cl, obj_cl = model_cl(x.to(memory_format=torch.channels_last))
-    torch.testing.assert_close(hand_cl[2], hand[2], rtol=1e-4, atol=1e-5)
+        hand_cl, obj_cl = model_cl(x.to(memory_format=torch.channels_last))
+    torch.testing.assert_close(hand_cl[3], hand[3], rtol=1e-4, atol=1e-5)
 
 
 def test_bad_arguments():
@@ -137,3 +137,84 @@ def test_bad_arguments():
                        init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet18'))
     with pytest.raises(ValueError, match='base_channels=64'):
         narrow.init_weights()  # refused before anything is fetched
+
+
+def _torchvision_streams(x, ref):
+    """(c2, c3, c4, c5) of a torchvision ResNet written out stage by stage."""
+    c = ref.maxpool(ref.relu(ref.bn1(ref.conv1(x))))
+    out = []
+    for layer in (ref.layer1, ref.layer2, ref.layer3, ref.layer4):
+        c = layer(c)
+        out.append(c)
+    return out
+
+
+def test_r50_parameter_counts_of_every_split():
+    # a torchvision ResNet-50 without its classifier is one stream
+    ref = torchvision.models.resnet50()
+    one_stream = _params(ref) - _params(ref.fc)
+    assert one_stream == 23_508_032
+    assert _params(HFLResNet(depth=50, split_stages=())) == one_stream
+    assert _params(HFLResNet(depth=50, split_stages=(0, 1, 2, 3, 4))) == 2 * one_stream
+    assert _params(HFLResNet(depth=50, split_stages=(2, 3))) == (
+        one_stream + _params(ref.layer2) + _params(ref.layer3))
+
+
+@pytest.mark.parametrize('split', [(), (0, 1, 2, 3, 4), (1, 3)])
+def test_split_stages_wiring_matches_two_torchvision_resnets(split):
+    """Each stream equals a torchvision ResNet built from that stream's weights."""
+    torch.manual_seed(0)
+    model = HFLResNet(depth=18, split_stages=split, act_cfg=dict(type='ReLU')).eval()
+    model.init_weights()
+    with torch.no_grad():
+        for tensor in model.state_dict().values():  # every copy its own weights
+            if tensor.is_floating_point():
+                tensor.add_(0.05 * torch.randn_like(tensor))
+    refs = {}
+    for stream in ('hand', 'obj'):
+        ref = torchvision.models.resnet18().eval()
+        state = {}
+        for key in ref.state_dict():
+            if key.startswith('fc.'):
+                continue
+            name, rest = key.split('.', 1)
+            stage = 0 if name in ('conv1', 'bn1') else int(name[5:])
+            state[key] = model.state_dict()[
+                f'{name}_{stream}.{rest}' if stage in split else key]
+        ref.load_state_dict(state, strict=False)
+        refs[stream] = ref
+    x = torch.rand(2, 3, 64, 64)
+    with torch.no_grad():
+        hand, obj = model(x)
+        for feats, stream in ((hand, 'hand'), (obj, 'obj')):
+            for ours, theirs in zip(feats, _torchvision_streams(x, refs[stream])):
+                torch.testing.assert_close(ours, theirs)
+    first_split = min(split, default=5)
+    for level in range(4):  # c2 is the output of stage 1
+        assert (hand[level] is obj[level]) == (level + 1 < first_split)
+    names = {n.split('.')[0] for n, _ in model.named_parameters()}
+    for stage in range(5):
+        base = ['conv1', 'bn1'] if stage == 0 else [f'layer{stage}']
+        for b in base:
+            if stage in split:
+                assert {f'{b}_hand', f'{b}_obj'} <= names and b not in names
+            else:
+                assert b in names and f'{b}_hand' not in names
+
+
+def test_split_stages_init_copies_and_pretrained(tmp_path):
+    torch.manual_seed(0)
+    model = HFLResNet(depth=18, split_stages=(0, 1, 2, 3, 4))
+    model.init_weights()
+    for name in ('conv1', 'bn1', 'layer1', 'layer4'):
+        hand, obj = (getattr(model, f'{name}_{s}').state_dict() for s in ('hand', 'obj'))
+        assert all(torch.equal(hand[k], obj[k]) for k in hand)
+    ref = torchvision.models.resnet18()
+    path = tmp_path / 'r18.pth'
+    torch.save(ref.state_dict(), path)
+    single = HFLResNet(depth=18, split_stages=(),
+                       init_cfg=dict(type='Pretrained', checkpoint=str(path)))
+    single.init_weights()
+    assert torch.equal(single.layer3[1].conv2.weight, ref.layer3[1].conv2.weight)
+    with pytest.raises(ValueError, match='split_stages'):
+        HFLResNet(depth=18, split_stages=(2, 5))

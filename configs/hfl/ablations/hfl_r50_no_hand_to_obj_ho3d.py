@@ -1,0 +1,6 @@
+# HFL-Net ablation, HO3D v2: the hand-to-object block switched off (the object head reads the
+# object RoI directly); HFL-Net's trunk split and object-to-hand block kept. Everything else as
+# configs/hfl/hfl_r50_ho3d.py.
+_base_ = ['../hfl_r50_ho3d.py']
+
+model = dict(hand_to_obj_fusion=None)
