@@ -1,4 +1,4 @@
-# HFL-Net, ResNet-50, DexYCB s0: the authors' setting (hfl_reference.md 4, 7, 8.3).
+# HFL-Net, ResNet-50, DexYCB s0: the authors' setting (docs/reference_parity.md R17, R24-R25, R30).
 # Batch 64, Adam lr 1e-4, wd 5e-4, 40 epochs, lr x0.7 every 5 epochs; both hands (left hands
 # mirrored to right, un-mirrored by the metrics); GT boxes at test time.
 # Metrics: MPJPE / PA-MPJPE (HandOccNet/HFL-Net protocol), object ADD(-S)-0.1D and REP-5px.

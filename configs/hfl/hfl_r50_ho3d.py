@@ -1,4 +1,4 @@
-# HFL-Net, ResNet-50, HO3D v2: the authors' setting (hfl_reference.md 4).
+# HFL-Net, ResNet-50, HO3D v2: the authors' setting (docs/reference_parity.md R17).
 # Batch 64 (one GPU; the authors used 4x16 with per-GPU BN), Adam lr 1e-4, wd 5e-4,
 # 70 epochs, lr x0.7 every 10 epochs; RGB in [0, 1] without mean/std; LeakyReLU backbone;
 # GT hand/object boxes at test time (the protocol of the paper).

@@ -12,7 +12,7 @@ from .converters.dexycb import DEXYCB_SETUPS, DEXYCB_SPLITS
 
 def handoccnet_box_valid(joints2d: np.ndarray, width: int, height: int,
                          expand: float = 1.5) -> np.ndarray:
-    """The HandOccNet / HFL-Net train filter on the 2D joints (hfl_reference.md 7).
+    """The HandOccNet / HFL-Net train filter on the 2D joints (docs/reference_parity.md R25).
 
     The box of the joints, expanded ``expand`` times about its centre, is clipped as
     HandOccNet's ``process_bbox``; a frame is dropped when w*h <= 0, x2 < x1 or y2 < y1.
@@ -42,7 +42,7 @@ class DexYCBDataset(HandObjectBaseDataset):
     """DexYCB: one hand (left or right) grasping a YCB object, 8 cameras.
 
     Reads the annotation file written by ``tools/dataset_converters/dexycb.py``. Left hands
-    are kept with their side (``hand_side``); the ``LeftToRight`` transform mirrors them. In
+    are kept with their side (``hand_side``); ``CanonicalizeHandSide`` mirrors them. In
     training (``test_mode=False``) frames without a valid hand, without an object pose, or whose
     hand box fails the HandOccNet filter are dropped, as the reference does; at test time all
     frames are kept and the ones without a valid hand are counted in the log.

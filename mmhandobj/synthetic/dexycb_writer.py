@@ -1,4 +1,4 @@
-"""Write a synthetic world in the DexYCB on-disk layout (``dataset_formats.md`` 2, 4.2).
+"""Write a synthetic world in the DexYCB on-disk layout (``docs/data_formats.md`` D3, D8).
 
 Layout under ``root``::
 

@@ -1,4 +1,4 @@
-"""Write a synthetic world in the HO-3D (v2 / v3) on-disk layout (``dataset_formats.md`` 1, 4.1).
+"""Write a synthetic world in the HO-3D (v2 / v3) on-disk layout (``docs/data_formats.md`` D1-D2).
 
 Layout under ``root``::
 
@@ -54,7 +54,7 @@ TRAIN_SEQUENCES: Tuple[str, ...] = (
 #: Evaluation sequences in the order they are used.
 EVAL_SEQUENCES: Tuple[str, ...] = ('SM1', 'MPM10', 'SB11', 'MPM11', 'SB13')
 
-# Sequence-name prefix -> object (longest prefix first), from dataset_formats.md 1.2.
+# Sequence-name prefix -> object (longest prefix first), as in ``docs/data_formats.md`` D1.
 _SEQ_PREFIX_OBJECT = (
     ('SMu', '025_mug'), ('ShSu', '004_sugar_box'), ('SiBF', '011_banana'),
     ('SiS', '004_sugar_box'), ('GPMF', '010_potted_meat_can'), ('MPM', '010_potted_meat_can'),

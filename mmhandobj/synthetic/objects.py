@@ -6,7 +6,7 @@ size, centred on its model origin. Faces carry a class colour plus an asymmetric
 light "label" patch and a dark band) so that the object's class and its orientation are both
 visible in a render.
 
-Files written per object (as in the YCB-Video model download, see ``dataset_formats.md`` 1.8):
+Files written per object (as in the YCB-Video model download, ``docs/data_formats.md`` D5):
 ``points.xyz`` (2,620 surface points, ``x y z`` with 6 decimals, metres, model frame),
 ``textured_simple.obj`` (+ ``textured_simple.obj.mtl`` and ``texture_map.png``, a palette
 texture holding the face colours).

@@ -49,7 +49,7 @@ def model(quickstart_config, tiny_options):
 
 
 def expected_crop(hand_box, obj_box, size, out=256):
-    """Independent test-time crop (hfl_reference.md 5.2): affine and the two RoI boxes.
+    """Independent test-time crop (docs/reference_parity.md R23): affine and the two RoI boxes.
 
     Boxes are float32 as in the reference, which matters where a centre is an integer.
     """

@@ -1,4 +1,4 @@
-# DexYCB s0 data settings (HFL-Net reference augmentation, hfl_reference.md 5 and 7).
+# DexYCB s0 data settings (the authors' augmentation, docs/reference_parity.md R18-R25).
 # Layout: data/dexycb = DEX_YCB_DIR (subjects, calibration/, models/), annotation files from
 #   python tools/dataset_converters/dexycb.py data/dexycb --mano-root data/mano --setups s0
 dataset_type = 'DexYCBDataset'

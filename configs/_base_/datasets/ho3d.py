@@ -1,4 +1,4 @@
-# HO-3D v2 data settings (HFL-Net reference augmentation, hfl_reference.md 5).
+# HO-3D v2 data settings (the authors' augmentation, docs/reference_parity.md R18-R23).
 # Layout: data/ho3d/{train,evaluation,train.txt,evaluation.txt}, YCB models at
 # data/ho3d/models/<name>/points.xyz, annotation files from
 #   python tools/dataset_converters/ho3d.py data/ho3d --version v2

@@ -10,9 +10,9 @@ Per frame, from ``labels_%06d.npz`` and ``meta.yml``:
       i.e. axis-angle *relative to the side's mean pose*; the file records
       ``mano_pose_offset = hands_mean_right``, so the pipeline forms the flat-hand-mean pose as
       ``mirror_if_left(mano_pose)[3:] + hands_mean_right`` after mirroring, exactly as the
-      HFL-Net reference (hfl_reference.md 7). A frame has a hand when ``joint_3d`` is not all
-      -1, ``joint_2d`` is not all -1 and ``pose_m`` is not all 0 (all frames are kept; the
-      dataset filters).
+      HFL-Net reference (``docs/reference_parity.md`` R24). A frame has a hand when
+      ``joint_3d`` is not all -1, ``joint_2d`` is not all -1 and ``pose_m`` is not all 0 (all
+      frames are kept; the dataset filters).
     * object: the grasped one, ``pose_y[ycb_grasp_ind]`` (model -> camera, OpenCV); class
       ``ycb_ids[ycb_grasp_ind]``.
     * mask: ``seg == grasped class id``, the *modal* (visible) mask. The HFL-Net reference used
@@ -243,7 +243,7 @@ def convert_dexycb(root: str, out_file: str, mano_root: str, setup: str = 's0',
 def convert_dexycb_hfl_json(json_file: str, root: str, out_file: str, mano_root: str,
                             setup: str = 's0', split: str = 'train',
                             frames_limit: Optional[int] = None) -> Dict[str, int]:
-    """Convert an HFL-style ``dex_ycb_s0_{train,test}_data.json`` (dataset_formats.md 3.1).
+    """Convert an HFL-style ``dex_ycb_s0_{train,test}_data.json`` (docs/data_formats.md D4).
 
     Args:
         json_file: The JSON (a dict ``"id_<idx>" -> sample``).

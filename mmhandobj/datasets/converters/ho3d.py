@@ -109,7 +109,7 @@ def _rotvec_to_cv(aa: np.ndarray) -> np.ndarray:
 
 
 def _hfl_hand(entry: Dict[str, Any], where: str) -> Dict[str, np.ndarray]:
-    """Hand fields of one HFL-Net ``ho3d_train_data.json`` entry (dataset_formats.md 3.3).
+    """Hand fields of one HFL-Net ``ho3d_train_data.json`` entry (docs/data_formats.md D4).
 
     ``joints_3d`` is OpenCV in the simple order (HFL projects it with ``K`` as the 2D targets
     of a manopth-order network); ``mano_params`` is the raw ``handPose`` (global in OpenGL)

@@ -33,7 +33,9 @@ def object_points(results: dict) -> Union[np.ndarray, None]:
 
 @TRANSFORMS.register_module()
 class GetHandObjectCrop(BaseTransform):
-    """Choose the square crop around hand and object, with optional jitter (reference 5.1/5.2).
+    """Choose the square crop around hand and object, with optional jitter.
+
+    As the reference: ``docs/reference_parity.md`` R18-R19 (training), R23 (test).
 
     ``crop = fuse(bbox(hand points, 1.5), bbox(object points, 1.5))``. Hand points are the GT
     joints, or the two ``hand_box_hint`` corners (HO3D evaluation, inference); object points

@@ -1,4 +1,4 @@
-"""Crop geometry shared by the transforms (hfl_reference.md 5, one consistent convention).
+"""Crop geometry shared by the transforms (docs/reference_parity.md R18-R19, one convention).
 
 Pixel convention: a pixel's centre has integer coordinates (OpenCV), and 2D points are in the
 same continuous coordinates as the projection ``u = fx x / z + cx``.

@@ -40,7 +40,7 @@ def adjust_hue(img: np.ndarray, factor: float) -> np.ndarray:
 
 @TRANSFORMS.register_module()
 class HandObjectPhotometric(BaseTransform):
-    """Gaussian blur then colour jitter in random order (reference 5.1 step 7).
+    """Gaussian blur then colour jitter in random order (docs/reference_parity.md R22).
 
     Blur: sigma ``U(blur_range)`` (PIL ``GaussianBlur`` radius). Colour jitter as torchvision
     ``ColorJitter``: brightness, contrast and saturation factors ``U(1 - b, 1 + b)``, hue shift

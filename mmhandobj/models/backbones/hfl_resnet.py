@@ -112,9 +112,10 @@ class HFLResNet(BaseModule):
     ``split_stages`` names the stages that exist once per stream (stage 0 is the stem
     conv1/bn1/act/maxpool, stages 1-4 are ``layer1``-``layer4``); every other stage is shared.
     Once the streams have diverged, a shared stage runs once on each stream (its BN running
-    statistics see both streams, reference quirk B9); while they are still identical it runs
-    once. Module names: a shared stage keeps torchvision's name (``conv1``/``bn1``,
-    ``layerN``), a split one gets ``_hand`` / ``_obj`` (``conv1_hand``, ``layer2_obj``, ...).
+    statistics see both streams, ``docs/reference_parity.md`` R3); while they are still
+    identical it runs once. Module names: a shared stage keeps torchvision's name
+    (``conv1``/``bn1``, ``layerN``), a split one gets ``_hand`` / ``_obj`` (``conv1_hand``,
+    ``layer2_obj``, ...).
     Both copies of a split stage start from the same weights.
 
     ==================  ==================  =========================================
@@ -126,7 +127,7 @@ class HFLResNet(BaseModule):
     ==================  ==================  =========================================
 
     Convs have no bias; every activation is ``act_cfg`` (LeakyReLU 0.01 as the reference,
-    which replaced every ReLU of torchvision's ResNet).
+    which replaced every ReLU of torchvision's ResNet; R2).
 
     Channel counts (depth 50 / 18, 34, with ``base_channels=64``): C2 256 / 64, C3 512 / 128,
     C4 1024 / 256, C5 2048 / 512 (all scale with ``base_channels``); strides 4, 8, 16, 32

@@ -98,7 +98,7 @@ class HandToObjectFusion(_AttentionFusion):
 
     Query = object RoI feature (CBAM-gated when enabled); key/value = hand-stream features in
     the hand-object intersection box, detached (zeros when the boxes do not overlap, so the
-    block then adds a constant: reference quirk B11).
+    block then adds a constant: docs/reference_parity.md R8).
 
     Args:
         in_channels (int): C. Default 256.

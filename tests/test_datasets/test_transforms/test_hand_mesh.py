@@ -19,7 +19,7 @@ def test_ho3d_vertices_match_translation_formula(ho3d_root):
         seq, fid = info['frame_key'].split('/')
         with open(osp.join(ho3d_root, 'train', seq, 'meta', f'{fid}.pkl'), 'rb') as f:
             meta = pickle.load(f, encoding='latin1')
-        # dataset_formats.md 1.11: v_gl = MANO(handPose, handBeta) + handTrans, v_cv = C v_gl
+        # docs/data_formats.md D2: v_gl = MANO(handPose, handBeta) + handTrans, v_cv = C v_gl
         verts, _ = layer(torch.tensor(np.asarray(meta['handPose'], np.float32))[None],
                          torch.tensor(np.asarray(meta['handBeta'], np.float32))[None])
         expected = (verts[0].double().numpy() + np.ravel(meta['handTrans'])) * [1, -1, -1]

@@ -47,7 +47,7 @@ def test_base_channels_scale_every_stage(depth):
 
 def test_r50_parameter_counts_match_reference():
     model = HFLResNet(depth=50)
-    # Per-module numbers of the authors' network (spec section 11).
+    # Per-module numbers of the authors' network (docs/reference_parity.md R32).
     assert _params(model.conv1) + _params(model.bn1) == 9536
     assert _params(model.layer1) == 215808
     assert _params(model.layer2_hand) == _params(model.layer2_obj) == 1219584

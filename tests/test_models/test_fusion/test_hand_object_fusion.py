@@ -70,7 +70,8 @@ def test_hand_to_object_fusion_cross_attention_and_no_overlap_constant():
     torch.testing.assert_close(out, _explicit_block(fusion.layers[0], obj, inter))
     out.sum().backward()
     assert inter.grad is None and obj.grad is not None
-    # zero key/value (no overlap): uniform attention adds bias_v before the MLP (quirk B11)
+    # zero key/value (no overlap): uniform attention adds bias_v before the MLP
+    # (docs/reference_parity.md R8)
     with torch.no_grad():
         zero_out = fusion(obj, torch.zeros_like(inter))
         x = obj.flatten(2).transpose(1, 2) + fusion.layers[0].encode_value.bias
@@ -86,7 +87,7 @@ def test_parameter_names_counts_and_init():
     assert names == {f'layers.0.{n}.{p}' for n in ('encode_query', 'encode_key',
                                                    'encode_value', 'norm2', 'mlp.fc1',
                                                    'mlp.fc2') for p in ('weight', 'bias')}
-    # spec section 11
+    # docs/reference_parity.md R32
     assert sum(p.numel() for p in hand.parameters()) == 2888704
     assert sum(p.numel() for p in obj.parameters()) == 723456
     torch.manual_seed(0)

@@ -57,7 +57,8 @@ def test_shared_fpn_runs_once_on_identical_streams_and_twice_otherwise():
 
 def test_r50_fpn_parameter_count():
     neck = DualFPN()
-    # spec section 11: per stream top 524,544 + lat 262,400 + 131,328 + 65,792 + smooth 590,080
+    # docs/reference_parity.md R32: per stream top 524,544 + lat 262,400 + 131,328 + 65,792
+    # + smooth 590,080
     assert sum(p.numel() for p in neck.parameters()) == 3148288
     assert all(m.bias is not None for m in neck.modules() if isinstance(m, torch.nn.Conv2d))
 
