@@ -73,9 +73,9 @@ def test_prior_is_the_mean_of_the_training_labels(world, mano_forward, monkeypat
     _, train, _ = world
     monkeypatch.setattr(tool, 'MANO_CHUNK', 7)  # several MANO chunks, the last one partial
     assert len(train) % 7
-    joints, verts, layouts = tool.estimate_prior(train, mano_forward)
+    joints, verts, layouts, hand_layout = tool.estimate_prior(train, mano_forward)
     # slow loop: one MANO call per sample, one normalisation per sample
-    sum_joints, sum_verts = np.zeros((21, 3)), np.zeros((778, 3))
+    sum_joints, sum_verts, sum_hand = np.zeros((21, 3)), np.zeros((778, 3)), np.zeros((21, 2))
     per_object = {}
     for sample in train:
         gt = sample.gt_instances
@@ -87,12 +87,16 @@ def test_prior_is_the_mean_of_the_training_labels(world, mano_forward, monkeypat
         kps = gt.obj_kps2d_crop[0].double().numpy()
         norm = np.stack([(kps[:, 0] - x1) / (x2 - x1), (kps[:, 1] - y1) / (y2 - y1)], axis=1)
         per_object.setdefault(sample.metainfo['obj_name'], []).append(norm)
+        hx1, hy1, hx2, hy2 = gt.hand_bboxes[0].double().numpy()
+        uv = gt.hand_joints2d_crop[0].double().numpy()
+        sum_hand += np.stack([(uv[:, 0] - hx1) / (hx2 - hx1), (uv[:, 1] - hy1) / (hy2 - hy1)], 1)
     np.testing.assert_allclose(joints, sum_joints / len(train), atol=1e-6)
     np.testing.assert_allclose(verts, sum_verts / len(train), atol=1e-6)
     assert sorted(layouts) == sorted(per_object)
     for name, norms in per_object.items():
         np.testing.assert_allclose(layouts[name], np.mean(norms, axis=0), atol=1e-9)
     assert np.allclose(joints[0], 0.0)  # wrist-centred
+    np.testing.assert_allclose(hand_layout, sum_hand / len(train), atol=1e-9)
 
 
 def test_exact_layout_recovers_the_object_pose(world):
@@ -102,7 +106,8 @@ def test_exact_layout_recovers_the_object_pose(world):
         gt = sample.gt_instances
         box = gt.obj_bboxes[0].double().numpy()
         layout = (gt.obj_kps2d_crop[0].double().numpy() - box[:2]) / (box[2:] - box[:2])
-        pred = tool.prior_prediction(sample, np.zeros((21, 3)), np.zeros((778, 3)), layout)
+        pred = tool.prior_prediction(sample, np.zeros((21, 3)), np.zeros((778, 3)), layout,
+                                     np.full((21, 2), 0.5))
         pose = gt.obj_pose[0].double().numpy()
         pts = gt.obj_kps3d[0].double().numpy()
         moved = pts @ pred.obj_rot[0].T.astype(np.float64) + pred.obj_trans[0]
@@ -112,11 +117,21 @@ def test_exact_layout_recovers_the_object_pose(world):
 def test_scores_match_an_independent_computation(world, mano_forward, options, capsys):
     cfg, train, val = world
     metrics = tool.score_prior(cfg)
-    joints, _, layouts = tool.estimate_prior(train, mano_forward)
+    joints, _, layouts, hand_layout = tool.estimate_prior(train, mano_forward)
     expected = np.mean([
         _procrustes_error(joints, (s.gt_instances.joints3d[0] - s.gt_instances.root_joint[0])
                           .double().numpy()) for s in val])
     assert metrics['ho3d/xyz_procrustes_al_mean3d'] == pytest.approx(100 * expected, rel=1e-4)
+    # 2D: the crop is a similarity of the image, so image-pixel errors are crop-pixel errors
+    # divided by its scale
+    errors = []
+    for s in val:
+        box = s.gt_instances.hand_bboxes[0].double().numpy()
+        prior_crop = box[:2] + hand_layout * (box[2:] - box[:2])
+        scale = np.sqrt(abs(np.linalg.det(np.asarray(s.metainfo['crop_affine'])[:, :2])))
+        gt_crop = s.gt_instances.hand_joints2d_crop[0].double().numpy()
+        errors.append(np.linalg.norm(prior_crop - gt_crop, axis=1) / scale)
+    assert metrics['ho3d/joints2d_EPE_px'] == pytest.approx(np.mean(errors), rel=1e-3)
     assert 0.0 <= metrics['obj/ADD-0.1D'] <= 100.0
     assert np.isfinite(metrics['obj/ADD-S_mm'])
     tool.main([CONFIG, '--cfg-options', *options])

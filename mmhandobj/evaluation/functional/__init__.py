@@ -34,7 +34,11 @@ from .ho3d_scorer import (
                         load_ho3d_pred,
 )
 from .keypoint_error import (
+    KEYPOINT_2D_AUC_MAX_PX,
+    KEYPOINT_2D_PCK_THRESHOLDS_PX,
+    Keypoint2DMeasures,
     PointErrorMeasures,
+    keypoint_2d_measures,
     mpjpe,
     pck_curves,
     point_distances,
@@ -50,7 +54,9 @@ __all__ = [
     'finite_sample_mask', 'to_float64', 'HO3D_FSCORE_THRESHOLDS', 'fscore',
     'fscore_from_distances', 'fscore_multi', 'nearest_neighbour_distances',
     'root_relative_to_camera', 'HO3D_EVAL_SIZES', 'HO3D_GT_FILES', 'HO3D_SCORE_KEYS',
-    'format_ho3d_scores', 'ho3d_scores', 'load_ho3d_gt', 'load_ho3d_pred', 'PointErrorMeasures',
+    'format_ho3d_scores', 'ho3d_scores', 'load_ho3d_gt', 'load_ho3d_pred', 'KEYPOINT_2D_AUC_MAX_PX',
+    'KEYPOINT_2D_PCK_THRESHOLDS_PX', 'Keypoint2DMeasures', 'keypoint_2d_measures',
+    'PointErrorMeasures',
     'mpjpe', 'pck_curves', 'point_distances', 'point_error_measures', 'trapezoid',
     'add_error', 'adds_error', 'center_error', 'reprojection_error'
 ]

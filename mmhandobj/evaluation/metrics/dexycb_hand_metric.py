@@ -17,6 +17,7 @@ from ..functional import (
     point_error_measures,
     root_relative_to_camera,
 )
+from .hand_joints2d import hand_joints2d_pair, hand_joints2d_scores
 from .sample_fields import get_instance, get_meta
 
 #: AUC thresholds of the dex-ycb-toolkit HPE evaluator: linspace(0, 50 mm, 100).
@@ -41,6 +42,10 @@ class DexYCBHandMetric(BaseMetric):
     skipped, as the toolkit's HPE evaluator skips them and as HFL-Net's test lists leave them
     out; their number is logged and returned as ``frames_without_hand`` next to
     ``frames_scored``.
+
+    2D joints (when every sample has ``pred_instances.hand_joints2d_img``): ``joints2d_EPE_px``,
+    ``joints2d_PCK_{5,10,20}px`` and ``joints2d_AUC_30px`` in original-image pixels after
+    un-mirroring, against ``gt_instances.joints3d`` projected with ``ori_cam_intr``.
 
     dex-ycb-toolkit protocol (with ``toolkit_result_file``): writes the toolkit's result file
     (one line per sample: the sample index, then 21 x (x, y, z) in mm, OpenCV camera, 'simple'
@@ -95,7 +100,8 @@ class DexYCBHandMetric(BaseMetric):
                 joints=get_instance(sample, 'pred_instances', 'hand_joints3d', (21, 3)),
                 root=get_instance(sample, 'gt_instances', 'root_joint', (3, )),
                 gt_joints=gt_joints,
-                flip=bool(get_meta(sample, 'flip', False, required=False))))
+                flip=bool(get_meta(sample, 'flip', False, required=False)),
+                joints2d=hand_joints2d_pair(sample)))
 
     def _toolkit_scores(self, pred_mm: np.ndarray, gt: np.ndarray,
                         indices: np.ndarray) -> Dict[str, float]:
@@ -151,4 +157,6 @@ class DexYCBHandMetric(BaseMetric):
         if self.toolkit_result_file is not None:
             indices = np.array([r['toolkit_idx'] for r in results])[valid]
             scores.update(self._toolkit_scores(pred * 1000, gt, indices))
+        scores.update(hand_joints2d_scores([r['joints2d'] for r in results], ids,
+                                           self.nan_policy, 'DexYCBHandMetric'))
         return scores

@@ -22,6 +22,7 @@ from ..functional import (
     load_ho3d_gt,
     root_relative_to_camera,
 )
+from .hand_joints2d import hand_joints2d_pair, hand_joints2d_scores
 from .sample_fields import get_instance, get_meta
 
 #: Fingertip joints (thumb, index, middle, ring, pinky) in the 'simple' order.
@@ -47,6 +48,10 @@ class HO3DMetric(BaseMetric):
     * Without ``gt_dir`` but with ``gt_instances.joints3d`` and ``verts3d`` on every sample (a
       local validation split): computes the same numbers from those.
     * Otherwise only the submission is written and no number is returned.
+    * With ``pred_instances.hand_joints2d_img`` and ``gt_instances.joints3d`` on every sample:
+      also the 2D joint error in original-image pixels (after un-mirroring),
+      ``joints2d_EPE_px``, ``joints2d_PCK_{5,10,20}px`` and ``joints2d_AUC_30px`` (see
+      :func:`~mmhandobj.evaluation.metrics.hand_joints2d.hand_joints2d_scores`).
 
     Returned keys are the official ones and units: ``*_mean3d`` in **cm**, ``*_auc3d`` and
     ``f_*score_*`` as fractions (``xyz_procrustes_al_mean3d`` x 10 is the PA-MPJPE in mm that
@@ -131,7 +136,8 @@ class HO3DMetric(BaseMetric):
                 gt_joints=get_instance(sample, 'gt_instances', 'joints3d', (21, 3),
                                        required=False),
                 gt_verts=get_instance(sample, 'gt_instances', 'verts3d', (778, 3),
-                                      required=False)))
+                                      required=False),
+                joints2d=hand_joints2d_pair(sample)))
 
     def _check_count(self, count: int) -> None:
         if self.expected_count is None or count == self.expected_count:
@@ -205,4 +211,6 @@ class HO3DMetric(BaseMetric):
         if self.out_dir is not None:
             with open(osp.join(self.out_dir, 'scores.txt'), 'w') as file:
                 file.write(format_ho3d_scores(scores))
+        scores.update(hand_joints2d_scores([r['joints2d'] for r in results], ids,
+                                           self.nan_policy, 'HO3DMetric'))
         return scores
