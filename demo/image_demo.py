@@ -153,7 +153,7 @@ def main() -> None:
         fx, _, cx, cy = cam_intr
         print(f'no --cam-intr: assuming fx = fy = {fx:.1f}, cx = {cx:.1f}, cy = {cy:.1f} px; '
               'the object distance depends on this guess')
-    model = init_model(args.config, args.checkpoint, device=args.device)
+    model = init_model(args.config, args.checkpoint, device=args.device, optimize=True)
     found['obj_name'] = usable_object_name(found['obj_name'],
                                            args.obj_model_root or default_obj_model_root(model.cfg))
     try:
