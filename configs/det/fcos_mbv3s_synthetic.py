@@ -77,4 +77,4 @@ param_scheduler = [
     dict(type='CosineAnnealingLR', T_max=max_epochs, eta_min=2e-5, by_epoch=True,
          begin=0, end=max_epochs)
 ]
-default_hooks = dict(logger=dict(interval=10), checkpoint=dict(interval=16))
+default_hooks = dict(logger=dict(interval=10))
