@@ -1,7 +1,7 @@
 # Quick-start hand/object detector: a small FCOS (MobileNetV3-small FPN, 64 channels, random
 # init) on the built-in synthetic world (data/synthetic/ho3d, generated on first use, the same
 # world and splits as configs/hfl/hfl_r18_synthetic.py), images resized to 160x120 inside the
-# model. Trains on a 2-core CPU in minutes; scored on the held-out sequence SM3.
+# model. Trains on a 2-core CPU in minutes; scored on the held-out sequences SM3 and ABF11.
 #   python tools/train.py configs/det/fcos_mbv3s_synthetic.py
 #   python tools/test.py configs/det/fcos_mbv3s_synthetic.py \
 #       work_dirs/fcos_mbv3s_synthetic/epoch_20.pth --out data/synthetic/fcos_mbv3s_sm3_dets.json
@@ -11,7 +11,8 @@ _base_ = [
 ]
 dataset_type = 'SyntheticHO3DDataset'
 data_root = 'data/synthetic/ho3d'
-world = dict(data_root=data_root, num_frames=256, seed=0, val_sequences=['SM3'])
+world = dict(data_root=data_root, num_frames=768, seed=0, gen_workers=2,
+             val_sequences=['SM3', 'ABF11'])
 
 model = dict(backbone=dict(name='mobilenet_v3_small', fpn_channels=64, returned_layers=None),
              head_convs=2, min_size=120, max_size=160)
