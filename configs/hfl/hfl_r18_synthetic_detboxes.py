@@ -4,7 +4,7 @@
 #   python tools/test.py configs/det/fcos_mbv3s_synthetic.py \
 #       work_dirs/fcos_mbv3s_synthetic/epoch_20.pth --out data/synthetic/fcos_mbv3s_sm3_dets.json
 #   python tools/test.py configs/hfl/hfl_r18_synthetic_detboxes.py \
-#       work_dirs/hfl_r18_synthetic/epoch_24.pth
+#       work_dirs/hfl_r18_synthetic/epoch_10.pth
 # Another detection file: --cfg-options test_dataloader.dataset.pipeline.1.det_file=DETS.json
 # A frame without a detection above score_thr falls back to its ground-truth box (counted and
 # logged as a warning); fallback='image' drops the box instead.
