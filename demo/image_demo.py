@@ -131,7 +131,7 @@ def main() -> None:
         fx, _, cx, cy = cam_intr
         print(f'no --cam-intr: assuming fx = fy = {fx:.1f}, cx = {cx:.1f}, cy = {cy:.1f} px; '
               'the object distance depends on this guess')
-    model = init_model(args.config, args.checkpoint, device=args.device)
+    model = init_model(args.config, args.checkpoint, device=args.device, optimize=True)
     try:
         sample = inference_handobj(
             model, image, found['hand_bbox'], found['obj_bbox'], cam_intr,

@@ -206,7 +206,7 @@ def main() -> None:
         detector = init_detector(args.det_config, args.det_checkpoint, device=args.device)
     except ValueError as err:
         raise SystemExit(f'--det-config: {err}') from None
-    model = init_model(args.config, args.checkpoint, device=args.device)
+    model = init_model(args.config, args.checkpoint, device=args.device, optimize=True)
     out_json = args.out_json or osp.splitext(args.out)[0] + '.jsonl'
     for path in (args.out, out_json):
         os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)

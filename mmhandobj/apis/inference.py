@@ -31,6 +31,7 @@ from mmengine.runner import load_checkpoint
 from torch import nn
 
 from mmhandobj.datasets.object_models import ObjectModelBank
+from mmhandobj.models.inference_optim import optimize_for_inference
 from mmhandobj.registry import MODELS
 from mmhandobj.structures import HandObjectDataSample
 from mmhandobj.utils import apply_mmengine_patches
@@ -39,7 +40,8 @@ ImageType = Union[str, np.ndarray]
 
 
 def init_model(config: Union[str, Path, Config], checkpoint: Optional[str] = None,
-               device: str = 'cpu', cfg_options: Optional[dict] = None) -> nn.Module:
+               device: str = 'cpu', cfg_options: Optional[dict] = None,
+               optimize: bool = False) -> nn.Module:
     """Build a model from a config and load a checkpoint.
 
     Args:
@@ -49,6 +51,11 @@ def init_model(config: Union[str, Path, Config], checkpoint: Optional[str] = Non
             broken files). None keeps random weights.
         device: Torch device, e.g. ``'cpu'`` or ``'cuda:0'``.
         cfg_options: Overrides merged into the config (``Config.merge_from_dict``).
+        optimize: Apply ``tools/test.py``'s inference speed-ups
+            (:func:`~mmhandobj.models.inference_optim.optimize_for_inference`: BatchNorms
+            folded into the convs, channels-last weights; same outputs to 1e-4 relative). The
+            model can then no longer be trained, and its ``state_dict`` has no BatchNorm
+            entries: keep the default to fine-tune or to save a checkpoint.
 
     Returns:
         The model in eval mode on ``device``, with the config as ``model.cfg``.
@@ -69,7 +76,8 @@ def init_model(config: Union[str, Path, Config], checkpoint: Optional[str] = Non
         apply_mmengine_patches()
         load_checkpoint(model, checkpoint, map_location='cpu')
     model.cfg = config
-    return model.to(device).eval()
+    model = model.to(device).eval()
+    return optimize_for_inference(model) if optimize else model
 
 
 def _per_image(value, num: int, shape: tuple, name: str) -> np.ndarray:

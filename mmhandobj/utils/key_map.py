@@ -5,6 +5,7 @@ prefix, drops the keys that hold no learned state of ours, and refuses (listing 
 does not know and keys our model expects but the checkpoint lacks. The converters in
 ``tools/model_converters/`` are tables for it.
 """
+import argparse
 import copy
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -156,3 +157,24 @@ def model_state_keys(config: str) -> List[str]:
     model_cfg = copy.deepcopy(Config.fromfile(config).model)
     model_cfg['hand_head']['mano_cfg'] = dict(standin_seed=0)
     return list(MODELS.build(model_cfg).state_dict().keys())
+
+
+def converter_arg_parser(description: str, src_help: str,
+                         default_config: str) -> argparse.ArgumentParser:
+    """The command line every converter in ``tools/model_converters/`` takes:
+    ``SRC DST [--config CONFIG]`` (``CONFIG``'s model defines the expected keys)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument('src', help=src_help)
+    parser.add_argument('dst', help='output .pth for mmhandobj (load_checkpoint / tools/test.py)')
+    parser.add_argument('--config', default=str(default_config),
+                        help='mmhandobj config whose model defines the expected keys; keys '
+                        'it has and the checkpoint lacks are reported as missing (default: '
+                        f'{default_config})')
+    return parser
+
+
+def run_converter(key_map: PrefixKeyMap, converter: str, args: argparse.Namespace) -> Dict:
+    """Convert ``args.src`` to ``args.dst`` against ``args.config``'s keys (the ``main`` of
+    every converter); returns the saved checkpoint."""
+    return convert_checkpoint_file(key_map, args.src, args.dst, converter,
+                                   model_state_keys(args.config))

@@ -186,3 +186,22 @@ def test_box_entirely_outside_the_image_is_refused(model, frames):
     # a box that only overlaps the image is still accepted
     partly = np.array([-20, -20, hand_box[2], hand_box[3]], np.float64)
     assert inference_handobj(model, img, partly, obj_box, cam).pred_instances is not None
+
+
+def test_init_model_optimize_folds_batchnorms_and_keeps_predictions(
+        quickstart_config, tiny_options, model, frames, tmp_path):
+    ckpt = tmp_path / 'tiny.pth'
+    torch.save(dict(state_dict=model.state_dict()), ckpt)
+    fast = init_model(quickstart_config, str(ckpt), cfg_options=tiny_options, optimize=True)
+    def batchnorms(net):
+        return sum(isinstance(m, torch.nn.BatchNorm2d) for m in net.modules())
+
+    assert batchnorms(fast) < batchnorms(model)
+    assert fast.backbone.conv1.weight.is_contiguous(memory_format=torch.channels_last)
+    img, hand_box, obj_box, cam, obj_name, _ = frames[0]
+    ref = inference_handobj(model, img, hand_box, obj_box, cam, obj_name=obj_name)
+    out = inference_handobj(fast, img, hand_box, obj_box, cam, obj_name=obj_name)
+    for key in ('hand_joints3d', 'hand_verts3d', 'hand_joints2d_img', 'obj_kps2d_img'):
+        a, b = out.pred_instances.get(key), ref.pred_instances.get(key)
+        torch.testing.assert_close(torch.as_tensor(a), torch.as_tensor(b), rtol=1e-4,
+                                   atol=1e-4 * float(torch.as_tensor(b).abs().max()))

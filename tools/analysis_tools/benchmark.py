@@ -3,8 +3,9 @@
 Random inputs (no dataset): images in [0, 1], fixed overlapping boxes, random targets. Warm-up
 iterations are excluded from timing. CUDA timings synchronise before reading the clock.
 
-Each mode runs as the tools run it: ``train`` as ``tools/train.py`` (contiguous layout),
-``infer``/``predict`` as ``tools/test.py`` (on an eval copy with the BatchNorms folded into the
+Each mode runs as the tools run it: ``train`` as ``tools/train.py`` (contiguous layout, the
+config's ``optim_wrapper.optimizer``: fused Adam for the R50 configs), ``infer``/``predict`` as
+``tools/test.py`` (on an eval copy with the BatchNorms folded into the
 convs and channels-last weights, :func:`~mmhandobj.models.inference_optim.optimize_for_inference`).
 ``--channels-last`` / ``--no-channels-last`` force one layout for every mode, ``--no-fuse-bn``
 keeps the BatchNorms.
@@ -20,13 +21,16 @@ import numpy as np
 import torch
 from mmengine.config import Config
 from mmengine.logging import MMLogger
+from mmengine.optim import build_optim_wrapper
 from mmengine.structures import InstanceData
 
 from mmhandobj.models.inference_optim import optimize_for_inference
 from mmhandobj.registry import MODELS
 from mmhandobj.structures.hand_object_data_sample import HandObjectDataSample
 
-DEFAULT_MODEL_CONFIG = 'configs/_base_/models/hfl_r50.py'
+DEFAULT_MODEL_CONFIG = 'configs/hfl/hfl_r50_ho3d.py'
+#: Optimizer of a config without ``optim_wrapper`` (a bare model config): the R50 schedules'.
+FALLBACK_OPTIMIZER = dict(type='Adam', lr=1e-4, weight_decay=5e-4, fused=True)
 
 #: A small model for quick checks (ResNet-18 trunk, 64-channel FPN and heads).
 TINY_OVERRIDES = dict(
@@ -51,6 +55,13 @@ def build_model(config: str, tiny: bool, standin_mano: bool) -> torch.nn.Module:
     model = MODELS.build(model_cfg)
     model.init_weights()
     return model
+
+
+def build_optimizer(config: str, model: torch.nn.Module) -> torch.optim.Optimizer:
+    """The optimizer ``tools/train.py`` would build from ``config`` (its ``optim_wrapper``)."""
+    cfg = Config.fromfile(config)
+    wrapper = cfg.get('optim_wrapper') or dict(type='OptimWrapper', optimizer=FALLBACK_OPTIMIZER)
+    return build_optim_wrapper(model, copy.deepcopy(wrapper)).optimizer
 
 
 def make_batch(batch: int, height: int, width: int, device: torch.device, mask_size: int,
@@ -114,7 +125,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         'random inputs. CPU peak = process max RSS; '
         'CUDA peak = torch.cuda.max_memory_allocated.')
     parser.add_argument('config', nargs='?', default=DEFAULT_MODEL_CONFIG,
-                        help=f'config with a `model` dict (default {DEFAULT_MODEL_CONFIG})')
+                        help='config with a `model` dict and usually an `optim_wrapper` (else '
+                        f'{FALLBACK_OPTIMIZER}) (default {DEFAULT_MODEL_CONFIG})')
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     parser.add_argument('--batch', type=int, default=8)
     parser.add_argument('--shape', type=int, nargs=2, default=[256, 256], metavar=('H', 'W'))
@@ -162,7 +174,7 @@ def main(argv=None) -> None:
     autocast = (torch.autocast(device.type, dtype=dtype) if dtype is not None
                 else contextlib.nullcontext())
     scaler = torch.amp.GradScaler(device.type, enabled=args.amp == 'fp16')
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-4, weight_decay=5e-4)
+    optimizer = build_optimizer(args.config, model)
 
     def train_step() -> None:
         optimizer.zero_grad(set_to_none=True)
@@ -186,6 +198,8 @@ def main(argv=None) -> None:
           f'batch {args.batch}, input {h}x{w}, amp {args.amp or "fp32"}, channels_last '
           f'train {train_last} test {test_last}, fused BN (test) {not args.no_fuse_bn}, '
           f'tiny {args.tiny}, torch {torch.__version__}')
+    hyper = {k: optimizer.defaults.get(k) for k in ('lr', 'weight_decay', 'fused', 'foreach')}
+    print(f'train optimizer {type(optimizer).__name__} {hyper} (from {args.config})')
     for mode in args.modes:
         if mode == 'train':
             model.train()

@@ -15,7 +15,12 @@ from typing import Dict, Iterable, Mapping, Optional, Tuple
 import torch
 
 from mmhandobj.structures import OPENCV_TO_OPENGL
-from mmhandobj.utils.key_map import PrefixKeyMap, convert_checkpoint_file, model_state_keys
+from mmhandobj.utils.key_map import (
+    PrefixKeyMap,
+    convert_checkpoint_file,
+    converter_arg_parser,
+    run_converter,
+)
 
 #: Authors' key prefix -> mmhandobj ``HFLNet`` key prefix (longest prefix wins).
 KEY_PREFIX_MAP: Tuple[Tuple[str, str], ...] = (
@@ -52,6 +57,8 @@ DROPPED_KEYS: Tuple[str, ...] = ('mano_branch.mano_layer.', 'mano_branch.coord_c
 WRAPPER_PREFIXES: Tuple[str, ...] = ('honet.module.', 'honet.', 'module.')
 
 #: Model whose state-dict keys a conversion must produce (R50, as the released checkpoints).
+#: This converter, as recorded in the converted checkpoint's ``meta``.
+CONVERTER = 'tools/model_converters/hflnet_to_mmhandobj.py'
 DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / 'configs/_base_/models/hfl_r50.py'
 
 #: OpenCV -> OpenGL matrix stored by the authors as ``mano_branch.coord_change_mat``.
@@ -105,31 +112,25 @@ def convert_checkpoint(src: str, dst: str,
                        expected_keys: Optional[Iterable[str]] = None) -> Dict:
     """Convert the checkpoint file ``src`` and save ``{'state_dict', 'meta'}`` to ``dst``."""
     return convert_checkpoint_file(HFLNET_KEY_MAP, src, dst,
-                                   'tools/model_converters/hflnet_to_mmhandobj.py',
+                                   CONVERTER,
                                    expected_keys)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description='Convert an authors\' HFL-Net checkpoint ({epoch, network, state_dict} '
+    parser = converter_arg_parser(
+        'Convert an authors\' HFL-Net checkpoint ({epoch, network, state_dict} '
         'with honet.module. keys, e.g. checkpoint_ho3d.pth.tar) to an mmhandobj HFLNet '
         'checkpoint {state_dict, meta}. MANO buffers and coord_change_mat are dropped; '
         'unknown or missing keys abort the conversion. The input is read with safe '
         '(weights-only) unpickling; MMHANDOBJ_TRUST_CHECKPOINTS=1 allows full pickle for '
-        'trusted files.')
-    parser.add_argument('src', help='authors\' checkpoint (.pth.tar)')
-    parser.add_argument('dst', help='output .pth for mmhandobj (load_checkpoint / tools/test.py)')
-    parser.add_argument('--config', default=str(DEFAULT_CONFIG),
-                        help='mmhandobj config whose model defines the expected keys; keys '
-                        'it has and the checkpoint lacks are reported as missing (default: '
-                        'the R50 model, configs/_base_/models/hfl_r50.py)')
+        'trusted files.',
+        src_help='authors\' checkpoint (.pth.tar)', default_config=DEFAULT_CONFIG)
     return parser.parse_args(argv)
 
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    expected = model_state_keys(args.config)
-    out = convert_checkpoint(args.src, args.dst, expected)
+    out = run_converter(HFLNET_KEY_MAP, CONVERTER, args)
     print(f'wrote {args.dst}: {len(out["state_dict"])} tensors (epoch {out["meta"]["epoch"]})')
 
 

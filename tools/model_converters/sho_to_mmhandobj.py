@@ -22,7 +22,12 @@ from typing import Dict, Iterable, Optional, Tuple
 import torch
 
 from mmhandobj.structures import OPENCV_TO_OPENGL
-from mmhandobj.utils.key_map import PrefixKeyMap, convert_checkpoint_file, model_state_keys
+from mmhandobj.utils.key_map import (
+    PrefixKeyMap,
+    convert_checkpoint_file,
+    converter_arg_parser,
+    run_converter,
+)
 
 #: SHO's key prefix -> mmhandobj ``SemiHandObject`` key prefix (longest prefix wins).
 KEY_PREFIX_MAP: Tuple[Tuple[str, str], ...] = (
@@ -54,6 +59,8 @@ SHO_PARAMS = 34_480_019
 OUR_PARAMS = 33_299_859
 
 #: Model whose state-dict keys a conversion must produce (R50, as the released checkpoint).
+#: This converter, as recorded in the converted checkpoint's ``meta``.
+CONVERTER = 'tools/model_converters/sho_to_mmhandobj.py'
 DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / 'configs/_base_/models/sho_r50.py'
 
 #: OpenCV -> OpenGL matrix stored by SHO as ``mano_branch.coord_change_mat``.
@@ -69,30 +76,24 @@ def convert_checkpoint(src: str, dst: str,
                        expected_keys: Optional[Iterable[str]] = None) -> Dict:
     """Convert the checkpoint file ``src`` and save ``{'state_dict', 'meta'}`` to ``dst``."""
     return convert_checkpoint_file(SHO_KEY_MAP, src, dst,
-                                   'tools/model_converters/sho_to_mmhandobj.py', expected_keys)
+                                   CONVERTER, expected_keys)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description='Convert a Semi-Hand-Object checkpoint ({epoch, network, state_dict} with '
+    parser = converter_arg_parser(
+        'Convert a Semi-Hand-Object checkpoint ({epoch, network, state_dict} with '
         'honet.module. keys, e.g. the released HO3D model) to an mmhandobj SemiHandObject '
         'checkpoint {state_dict, meta}. The two unread FPN smoothing convs, the MANO buffers '
         'and coord_change_mat are dropped; unknown or missing keys abort the conversion. The '
         'input is read with safe (weights-only) unpickling; MMHANDOBJ_TRUST_CHECKPOINTS=1 '
-        'allows full pickle for trusted files.')
-    parser.add_argument('src', help='SHO checkpoint (.pth.tar)')
-    parser.add_argument('dst', help='output .pth for mmhandobj (load_checkpoint / tools/test.py)')
-    parser.add_argument('--config', default=str(DEFAULT_CONFIG),
-                        help='mmhandobj config whose model defines the expected keys; keys '
-                        'it has and the checkpoint lacks are reported as missing (default: '
-                        'the R50 model, configs/_base_/models/sho_r50.py)')
+        'allows full pickle for trusted files.',
+        src_help='SHO checkpoint (.pth.tar)', default_config=DEFAULT_CONFIG)
     return parser.parse_args(argv)
 
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    expected = model_state_keys(args.config)
-    out = convert_checkpoint(args.src, args.dst, expected)
+    out = run_converter(SHO_KEY_MAP, CONVERTER, args)
     print(f'wrote {args.dst}: {len(out["state_dict"])} tensors (epoch {out["meta"]["epoch"]})')
 
 

@@ -1,11 +1,15 @@
 """The training speed-ups change no loss and no gradient beyond float rounding.
 
 Fused (flash) attention against the unfused math kernel, channels-last against contiguous
-weights and inputs, on the same batch.
+weights and inputs, on the same batch; the schedules' fused Adam against the per-parameter Adam.
 """
 import copy
+import glob
 
+import pytest
 import torch
+from mmengine.config import Config
+from mmengine.optim import build_optim_wrapper
 from mmengine.structures import InstanceData
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
@@ -67,3 +71,34 @@ def test_fused_attention_and_channels_last_give_the_same_training_step(hfl_model
     assert_same(losses_and_grads(channels_last,
                                  images.to(memory_format=torch.channels_last), samples),
                 reference)
+
+
+@pytest.mark.parametrize('schedule', sorted(glob.glob('configs/_base_/schedules/adam_*.py')))
+def test_schedule_optimizer_steps_like_the_per_parameter_adam(hfl_model_cfg, schedule):
+    """The schedules' optimizer, built as ``tools/train.py`` builds it (fused Adam), takes the
+    same step as torch's per-parameter (for-loop) Adam with the same hyper-parameters.
+
+    One step from the same gradients: after that the gradients themselves differ by float
+    rounding, which Adam's normalisation turns into +-lr for entries whose gradient is ~0.
+    """
+    optim_cfg = Config.fromfile(schedule).optim_wrapper
+    assert optim_cfg.optimizer.get('fused') is True, f'{schedule}: the fused Adam is the default'
+    torch.manual_seed(0)
+    model = MODELS.build(hfl_model_cfg())
+    model.init_weights()
+    model.train()
+    reference = copy.deepcopy(model)
+    initial = torch.cat([p.detach().flatten() for p in model.parameters()])
+    wrapper = build_optim_wrapper(model, copy.deepcopy(optim_cfg))
+    hyper = {k: v for k, v in optim_cfg.optimizer.items() if k not in ('type', 'fused')}
+    loop_adam = torch.optim.Adam(reference.parameters(), foreach=False, **hyper)
+    images = torch.rand(2, 3, 64, 64)
+    samples = make_training_samples()
+    for net, step in ((model, wrapper.optimizer.step), (reference, loop_adam.step)):
+        losses_and_grads(net, images, samples)
+        step()
+    params = torch.cat([p.detach().flatten() for p in model.parameters()])
+    ref_params = torch.cat([p.detach().flatten() for p in reference.parameters()])
+    moved = (ref_params - initial).abs()
+    assert moved.max() > 0.5 * hyper['lr'], 'the step left the parameters where they were'
+    torch.testing.assert_close(params - initial, ref_params - initial, rtol=1e-4, atol=1e-7)
