@@ -23,8 +23,13 @@ model = dict(
     obj_to_hand_fusion=dict(in_channels=channels),
     hand_to_obj_fusion=dict(in_channels=channels),
     hand_head=dict(in_channels=channels, roi_size=roi_size, encoder_stages=3,
-                   mano_cfg=dict(mano_root=None, standin_seed=0)),
-    obj_head=dict(in_channels=channels))
+                   mano_cfg=dict(mano_root=None, standin_seed=0),
+                   loss_joints2d=dict(type='MSELoss', loss_weight=1000.0)),
+    obj_head=dict(in_channels=channels,
+                  loss_reg=dict(type='VoteRegressionLoss', loss_weight=250.0)))
+# Loss balance (tuned for this small model, the paper's weights are 100 and 500): with the
+# paper's weights the object's vote regression is about 70 % of the loss and the heatmap
+# head stays at the training split's mean 2D layout in a short run; see configs/hfl/README.md.
 
 train_pipeline = [
     dict(type='LoadHandObjectImage', on_error='raise'),
@@ -72,10 +77,14 @@ test_evaluator = [
     object_metric,
 ]
 
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=24, val_interval=24)
+# 546 training frames, batch 8: 69 iterations an epoch.
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=10, val_interval=10)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
-optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=2e-3))
-param_scheduler = [dict(type='StepLR', step_size=20, gamma=0.1, by_epoch=True)]
+# Gradient clipping: the benchmark's first run (no clipping) turned non-finite at its 724th
+# iteration at lr 2e-3.
+optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=2e-3),
+                     clip_grad=dict(max_norm=10.0))
+param_scheduler = [dict(type='StepLR', step_size=8, gamma=0.1, by_epoch=True)]
 default_hooks = dict(logger=dict(interval=10))
 custom_hooks = [dict(type='RNGStateHook'), dict(type='ValidateBeforeTrainHook')]

@@ -1,10 +1,10 @@
 # The quick-start HFL-Net tested on DETECTED boxes (and the detected object class) on the
-# held-out sequence SM3, to compare with its ground-truth-box validation (same frames, same
-# metrics: Epoch(val) of configs/hfl/hfl_r18_synthetic.py). First write the detections:
+# held-out sequences SM3 and ABF11, to compare with its ground-truth-box validation (same frames,
+# same metrics: Epoch(val) of configs/hfl/hfl_r18_synthetic.py). First write the detections:
 #   python tools/test.py configs/det/fcos_mbv3s_synthetic.py \
 #       work_dirs/fcos_mbv3s_synthetic/epoch_32.pth --out data/synthetic/fcos_mbv3s_sm3_dets.json
 #   python tools/test.py configs/hfl/hfl_r18_synthetic_detboxes.py \
-#       work_dirs/hfl_r18_synthetic/epoch_24.pth
+#       work_dirs/hfl_r18_synthetic/epoch_10.pth
 # Another detection file: --cfg-options test_dataloader.dataset.pipeline.1.det_file=DETS.json
 # A frame without a detection above score_thr falls back to its ground-truth box (counted and
 # logged as a warning); fallback='image' drops the box instead.
@@ -34,7 +34,8 @@ test_dataloader = dict(
     drop_last=False,
     sampler=dict(type='DefaultSampler', shuffle=False),
     collate_fn=dict(type='pseudo_collate'),
-    dataset=dict(type='SyntheticHO3DDataset', data_root='data/synthetic/ho3d', num_frames=256,
-                 seed=0, split='val', val_sequences=['SM3'], test_mode=True,
+    dataset=dict(type='SyntheticHO3DDataset', data_root='data/synthetic/ho3d', num_frames=768,
+                 seed=0, gen_workers=2, split='val', val_sequences=['SM3', 'ABF11'],
+                 test_mode=True,
                  pipeline=det_pipeline))
 test_evaluator = {{_base_.val_evaluator}}

@@ -37,7 +37,8 @@ def _check_existing_world(data_root: str, num_frames: int, seed: int, version: s
                               'point data_root elsewhere.')
 
 
-def ensure_synthetic_ho3d(data_root: str, num_frames: int, seed: int, version: str) -> None:
+def ensure_synthetic_ho3d(data_root: str, num_frames: int, seed: int, version: str,
+                          workers: int = 1) -> None:
     """Make sure ``data_root`` holds a converted synthetic HO3D world.
 
     The world (``make_synthetic_world('ho3d', ...)``) and its annotation files
@@ -52,6 +53,7 @@ def ensure_synthetic_ho3d(data_root: str, num_frames: int, seed: int, version: s
         num_frames: Frames of the generated world.
         seed: Random seed of the world.
         version: ``'v2'`` or ``'v3'``.
+        workers: Processes rendering the world's sequences (the world does not depend on it).
 
     Raises:
         FileExistsError: If ``data_root`` holds something else than that world.
@@ -71,7 +73,8 @@ def ensure_synthetic_ho3d(data_root: str, num_frames: int, seed: int, version: s
     try:
         print_log(f'generating the synthetic HO3D world ({num_frames} frames) in {data_root}',
                   logger='current')
-        make_synthetic_world('ho3d', tmp, num_frames, seed=seed, version=version)
+        make_synthetic_world('ho3d', tmp, num_frames, seed=seed, version=version,
+                             workers=workers)
         for split in HO3D_SPLITS:
             convert_ho3d(tmp, osp.join(tmp, 'annotations', f'ho3d_{version}_{split}.npz'),
                          split, version)
@@ -96,16 +99,20 @@ class SyntheticHO3DDataset(HO3DDataset):
         data_root: World folder.
         num_frames: Frames to generate when the world is missing.
         seed: Random seed of the world.
+        gen_workers: Processes rendering the world when it is generated (the world does not
+            depend on it).
         **kwargs: See :class:`HO3DDataset`.
     """
 
     def __init__(self, data_root: str = 'data/synthetic/ho3d', num_frames: int = 256,
-                 seed: int = 0, **kwargs) -> None:
+                 seed: int = 0, gen_workers: int = 1, **kwargs) -> None:
         self.num_frames = num_frames
         self.seed = seed
+        self.gen_workers = gen_workers
         super().__init__(data_root=data_root, **kwargs)
 
     def full_init(self) -> None:
         if not self._fully_initialized:
-            ensure_synthetic_ho3d(self.data_root, self.num_frames, self.seed, self.version)
+            ensure_synthetic_ho3d(self.data_root, self.num_frames, self.seed, self.version,
+                                  self.gen_workers)
         super().full_init()

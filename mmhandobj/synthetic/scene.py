@@ -32,12 +32,24 @@ IMAGE_SIZE: Tuple[int, int] = (480, 640)
 #: Number of leading PCA components that vary (the others stay at 0).
 NUM_ACTIVE_PCA = 10
 
-# Grasp prototypes on the first PCA components (coefficient units of the model's PCA basis).
-_GRASP_PROTOTYPES = np.array([
-    [2.5, 0.0, 0.0, 1.5, 0.0, 0.0],   # power grasp
-    [1.5, 0.8, 0.0, 1.0, 0.3, 0.0],   # loose wrap
-    [1.0, 0.0, 0.8, 1.5, 0.0, 0.5],   # index/middle pinch
-])
+#: Hand-pose prototypes of the DexYCB layout on the first PCA components (coefficient units of
+#: the stand-in's PCA basis, whose first six components are designed: overall curl, knuckle
+#: flexion with straight fingers, index/middle against ring/pinky, thumb curl, spread, index
+#: curl): power grasp, loose wrap, index/middle pinch.
+DEXYCB_POSE_PROTOTYPES = (
+    (2.5, 0.0, 0.0, 1.5, 0.0, 0.0),
+    (1.5, 0.8, 0.0, 1.0, 0.3, 0.0),
+    (1.0, 0.0, 0.8, 1.5, 0.0, 0.5),
+)
+#: Hand-pose prototypes of the HO3D layout: four grasps that differ visibly at the quick
+#: start's resolution: power grasp (all fingers curled), open spread hand, two-finger grasp
+#: (index and middle curled, ring and pinky straight) and pointing index (the others curled).
+HO3D_POSE_PROTOTYPES = (
+    (2.5, 0.0, 0.0, 1.5, 0.0, 0.0),
+    (0.2, 0.6, 0.0, 0.3, 1.2, 0.0),
+    (1.2, 0.0, 2.0, 1.0, 0.0, 0.0),
+    (1.5, 0.0, 0.0, 1.5, 0.0, -2.5),
+)
 
 @dataclass(frozen=True)
 class GraspRanges:
@@ -50,19 +62,31 @@ class GraspRanges:
             uniform).
         across_prob: Probability that the object's long axis lies across the palm (seen
             end-on), else along the fingers (seen side-on).
+        pose_prototypes: Hand-pose prototypes on the first PCA components (one tuple each,
+            equally likely).
+        pose_sigma: Standard deviation of the Gaussian noise on the first PCA component
+            (PCA coefficient units); component ``k`` gets ``pose_sigma * 0.85 ** k`` up to
+            :data:`NUM_ACTIVE_PCA`.
     """
 
     palm_deg: Tuple[float, float, float]
     spin_deg: float
     across_prob: float
+    pose_prototypes: Tuple[Tuple[float, ...], ...]
+    pose_sigma: float
 
 
 #: HO3D layout (the quick start's world): narrow, both grasps equally likely, so the object's
-#: keypoint layout is bimodal and the mean layout fits neither grasp.
-HO3D_GRASPS = GraspRanges(palm_deg=(20.0, 15.0, 20.0), spin_deg=15.0, across_prob=0.5)
+#: keypoint layout is bimodal and the mean layout fits neither grasp; four distinct hand poses
+#: with little noise around them, so that finger articulation is worth reading from the image
+#: (their mean hand is about 2.3 cm PA-MPJPE from a sampled hand, the prototype of the
+#: sampled hand about 0.6 cm).
+HO3D_GRASPS = GraspRanges(palm_deg=(20.0, 15.0, 20.0), spin_deg=15.0, across_prob=0.5,
+                          pose_prototypes=HO3D_POSE_PROTOTYPES, pose_sigma=0.3)
 #: DexYCB layout: 5-8 cameras around the scene must all see the hand, which needs the wider
 #: range (with the HO3D ranges some objects, e.g. 002_master_chef_can, find no placement).
-DEXYCB_GRASPS = GraspRanges(palm_deg=(45.0, 30.0, 50.0), spin_deg=40.0, across_prob=0.7)
+DEXYCB_GRASPS = GraspRanges(palm_deg=(45.0, 30.0, 50.0), spin_deg=40.0, across_prob=0.7,
+                            pose_prototypes=DEXYCB_POSE_PROTOTYPES, pose_sigma=0.5)
 
 #: Where the midpoint of palm and object goes in the HO3D layout (``anchor_range`` of
 #: :func:`place_hand_object`): ``u``, ``v`` offsets in pixels from camera 0's principal point,
@@ -152,20 +176,22 @@ def make_rig(rng: np.random.Generator, intrinsics: List[np.ndarray],
     return cams
 
 
-def sample_pca(rng: np.random.Generator, num: int) -> np.ndarray:
-    """PCA coefficients from a few grasp prototypes plus moderate noise.
+def sample_pca(rng: np.random.Generator, num: int, ranges: GraspRanges) -> np.ndarray:
+    """PCA coefficients from the grasp prototypes of ``ranges`` plus Gaussian noise.
 
     Args:
         rng: Random generator.
         num: Number of poses.
+        ranges: Holds the prototypes and the noise level.
 
     Returns:
         ``(num, 45)`` coefficients; only the first :data:`NUM_ACTIVE_PCA` are non-zero.
     """
+    prototypes = np.asarray(ranges.pose_prototypes, dtype=np.float64)
     coeffs = np.zeros((num, 45))
-    proto = _GRASP_PROTOTYPES[rng.integers(len(_GRASP_PROTOTYPES), size=num)]
+    proto = prototypes[rng.integers(len(prototypes), size=num)]
     coeffs[:, :proto.shape[1]] = proto
-    sigma = 0.5 * 0.85 ** np.arange(NUM_ACTIVE_PCA)
+    sigma = ranges.pose_sigma * 0.85 ** np.arange(NUM_ACTIVE_PCA)
     coeffs[:, :NUM_ACTIVE_PCA] += rng.normal(size=(num, NUM_ACTIVE_PCA)) * sigma
     return coeffs
 
@@ -335,7 +361,7 @@ def sample_frames(rng: np.random.Generator, side: str, betas: np.ndarray, obj: O
     Returns:
         ``num`` :class:`HandObjectPose`.
     """
-    pca = sample_pca(rng, num)
+    pca = sample_pca(rng, num, ranges)
     pose = np.zeros((num, 48))
     pose[:, 3:] = pca @ comps + mean
     verts, joints = forward(pose, np.repeat(betas[None], num, axis=0))

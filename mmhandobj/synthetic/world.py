@@ -26,9 +26,11 @@ from .ho3d_writer import HO3DWriter
 COMPLETE_MARKER = '.complete'
 #: Version of the generator's output, stored in the summary as ``world_version``. It changes
 #: whenever the same arguments start giving a different world (2: HO3D layout with a narrower
-#: palm range, equally likely grasps and mustard-first sequence order; DexYCB unchanged);
+#: palm range, equally likely grasps and mustard-first sequence order; 3: HO3D hand poses drawn
+#: around four visibly distinct grasp prototypes with less noise, so that the fingers carry
+#: information a model can read at the quick start's resolution; DexYCB unchanged in both);
 #: worlds written before it existed count as 1.
-WORLD_VERSION = 2
+WORLD_VERSION = 3
 #: Suffix of the folder a world is rendered into, followed by the generating process id.
 TMP_SUFFIX = '.tmp-'
 
