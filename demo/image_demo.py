@@ -3,7 +3,8 @@
 HFL-Net needs the hand box, the object box (pixels of the image, x1 y1 x2 y2), the camera
 intrinsics and the object's identity: its 3D box keypoints are computed from
 <obj-model-root>/<obj-name>/points.xyz (one "x y z" line per point, metres), and the object pose
-is solved by PnP against them. With --det-config/--det-checkpoint (a configs/det/ detector) the
+is solved by PnP against them (an object without a readable model file is named on stderr and
+only the hand is estimated). With --det-config/--det-checkpoint (a configs/det/ detector) the
 boxes, the hand side and the object's name come from the detector (the highest-scoring hand;
 the highest-scoring object, or with --obj-selection nearest_hand the one nearest the hand);
 --hand-bbox, --obj-bbox, --obj-name and --hand-side still override what it found. Without
@@ -23,7 +24,7 @@ Examples (a frame of the quick-start synthetic world; with a detector, no boxes:
     python demo/image_demo.py data/synthetic/ho3d/train/SM3/rgb/0000.png \\
         configs/hfl/hfl_r18_synthetic.py work_dirs/hfl_r18_synthetic/epoch_10.pth \\
         --det-config configs/det/fcos_mbv3s_synthetic.py \\
-        --det-checkpoint work_dirs/fcos_mbv3s_synthetic/epoch_20.pth --out vis.jpg
+        --det-checkpoint work_dirs/fcos_mbv3s_synthetic/epoch_32.pth --out vis.jpg
 given boxes; the boxes are in pixels of that image and
 the intrinsics come from the frame's meta/<FRAME>.pkl "camMat"):
     python demo/image_demo.py data/synthetic/ho3d/train/<SEQ>/rgb/<FRAME>.png \\
@@ -33,6 +34,8 @@ the intrinsics come from the frame's meta/<FRAME>.pkl "camMat"):
         --cam-intr 614.6 614.0 312.4 236.1 --out vis.jpg
 """
 import argparse
+import sys
+from typing import Optional
 
 import cv2
 import numpy as np
@@ -44,6 +47,8 @@ from mmhandobj.apis.detection import (
     detect_hand_object,
     init_detector,
 )
+from mmhandobj.apis.inference import default_obj_model_root
+from mmhandobj.datasets.object_models import ObjectModelBank
 from mmhandobj.datasets.transforms import read_image
 from mmhandobj.evaluation.functional import root_relative_to_camera
 from mmhandobj.visualization import HandObjectVisualizer, find_mano_layer
@@ -121,6 +126,23 @@ def find_boxes(args: argparse.Namespace, image: np.ndarray) -> dict:
     return found
 
 
+def usable_object_name(name: Optional[str], model_root: Optional[str]) -> Optional[str]:
+    """``name`` when ``<model_root>/<name>/points.xyz`` is readable; else None, said on stderr
+    (the hand is still estimated, the object pose is not)."""
+    if name is None:
+        return None
+    if model_root is None:
+        issue = 'no object models folder (give --obj-model-root)'
+    else:
+        try:
+            ObjectModelBank(model_root).points(name)
+            return name
+        except (KeyError, ValueError, OSError) as err:
+            issue = err.args[0] if isinstance(err, KeyError) else str(err)
+    print(f'warning: object {name!r}: {issue}; estimating the hand only', file=sys.stderr)
+    return None
+
+
 def main() -> None:
     args = parse_args()
     image = read_image(args.img)
@@ -132,6 +154,8 @@ def main() -> None:
         print(f'no --cam-intr: assuming fx = fy = {fx:.1f}, cx = {cx:.1f}, cy = {cy:.1f} px; '
               'the object distance depends on this guess')
     model = init_model(args.config, args.checkpoint, device=args.device, optimize=True)
+    found['obj_name'] = usable_object_name(found['obj_name'],
+                                           args.obj_model_root or default_obj_model_root(model.cfg))
     try:
         sample = inference_handobj(
             model, image, found['hand_bbox'], found['obj_bbox'], cam_intr,
@@ -157,7 +181,7 @@ def main() -> None:
             print('  R ' + ' '.join(f'{v:9.5f}' for v in row))
         print('  t (m) ' + ' '.join(f'{v:.4f}' for v in np.asarray(pred.obj_trans[0])))
     else:
-        print('object pose: not estimated (no --obj-name)')
+        print('object pose: not estimated (no object name, or no model file for it)')
 
     visualizer = HandObjectVisualizer(name='image_demo', mano_faces=find_mano_layer(model))
     visualizer.add_datasample('image_demo', cv2.cvtColor(image, cv2.COLOR_BGR2RGB), sample,

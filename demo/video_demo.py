@@ -12,10 +12,13 @@ hand joints and the object translation and, on the rotation group, to the object
 Writes an MP4 (--out) with the boxes, the hand skeleton and the object's voted keypoints drawn
 on each frame, and a JSON-lines file (--out-json, default: the MP4's name with .jsonl): a first
 line {"header": ...} stating units and frames, then one line per frame: "frame" (0-based
-index), "time_s", "status" ("ok" | "no_detection"), "hand_box_px", "obj_box_px" (x1 y1 x2 y2,
-pixels of the frame), "hand_side", "obj_name", "hand_score", "obj_score", "hand_joints_mm"
-(21 x 3, wrist-relative, camera axes, simple joint order), "hand_joints2d_px" (21 x 2),
-"obj_rot" (3 x 3, object model -> camera), "obj_trans_m" (3, camera frame, OpenCV axes).
+index), "time_s", "status" ("ok" | "hand_only" | "no_detection"), "hand_box_px", "obj_box_px"
+(x1 y1 x2 y2, pixels of the frame), "hand_side", "obj_name", "hand_score", "obj_score",
+"hand_joints_mm" (21 x 3, wrist-relative, camera axes, simple joint order), "hand_joints2d_px"
+(21 x 2), "obj_rot" (3 x 3, object model -> camera), "obj_trans_m" (3, camera frame, OpenCV
+axes). "hand_only": the object has no usable model file (<obj-model-root>/<name>/points.xyz
+missing or unreadable, or a detector class outside the class table); the hand is estimated,
+"obj_rot" / "obj_trans_m" are null and "obj_issue" says why (also printed once per object).
 Without --cam-intr the camera is assumed to have fx = fy = max(W, H), principal point at the
 centre, and the object distance depends on that guess.
 
@@ -23,14 +26,15 @@ Example (a sequence of the quick-start synthetic world as a folder of frames):
     python demo/video_demo.py data/synthetic/ho3d/train/SM3/rgb \\
         configs/hfl/hfl_r18_synthetic.py work_dirs/hfl_r18_synthetic/epoch_10.pth \\
         --det-config configs/det/fcos_mbv3s_synthetic.py \\
-        --det-checkpoint work_dirs/fcos_mbv3s_synthetic/epoch_20.pth \\
+        --det-checkpoint work_dirs/fcos_mbv3s_synthetic/epoch_32.pth \\
         --cam-intr 614.6 614.0 312.4 236.1 --smooth --out sm3.mp4
 """
 import argparse
 import json
 import os
 import os.path as osp
-from typing import Iterator, List, Optional, Tuple
+import sys
+from typing import Dict, Iterator, List, Optional, Tuple
 
 import cv2
 import numpy as np
@@ -38,8 +42,10 @@ from mmengine.utils import ProgressBar
 
 from mmhandobj.apis import inference_handobj, init_model
 from mmhandobj.apis.detection import default_intrinsics, detect_hand_object, init_detector
+from mmhandobj.apis.inference import default_obj_model_root
 from mmhandobj.apis.smoothing import HandObjectSmoother
 from mmhandobj.datasets.detection_classes import category_side_or_name, is_hand_category
+from mmhandobj.datasets.object_models import ObjectModelBank
 from mmhandobj.datasets.transforms import read_image
 from mmhandobj.evaluation.functional import root_relative_to_camera
 from mmhandobj.evaluation.metrics import box_iou
@@ -141,24 +147,73 @@ class BoxTracker:
         return restarted and self.hand is not None and self.obj is not None
 
 
+class ObjectModels:
+    """The object models the demo solves poses with; a missing or unknown one is said once.
+
+    Args:
+        root: Folder with ``<name>/points.xyz`` (None: no folder known).
+    """
+
+    def __init__(self, root: Optional[str]) -> None:
+        self.bank = ObjectModelBank(root) if root else None
+        #: Object name (or ``'category <id>'``) -> why it has no usable model.
+        self.issues: Dict[str, str] = {}
+
+    def _report(self, key: str, issue: str) -> str:
+        if key not in self.issues:
+            self.issues[key] = issue
+            print(f'\nwarning: {issue}; drawing the hand only (no object pose) in the frames '
+                  'of this object', file=sys.stderr)
+        return self.issues[key]
+
+    def name_of(self, category_id: int) -> Tuple[Optional[str], Optional[str]]:
+        """``(object name, None)`` of a detected category, or ``(None, issue)``."""
+        try:
+            return category_side_or_name(category_id)[1], None
+        except KeyError as err:
+            return None, self._report(f'category {category_id}', f'detector {err.args[0]}')
+
+    def issue(self, name: str) -> Optional[str]:
+        """None when ``name`` has a readable model, else why not (said once per name)."""
+        if name in self.issues:
+            return self.issues[name]
+        if self.bank is None:
+            return self._report(name, f'object {name!r}: no object models folder (give '
+                                '--obj-model-root; the config\'s test dataset has no data_root)')
+        try:
+            self.bank.points(name)
+        except (KeyError, ValueError, OSError) as err:
+            reason = err.args[0] if isinstance(err, KeyError) else str(err)
+            return self._report(name, f'object {name!r}: {reason}')
+        return None
+
+
 def draw(frame: np.ndarray, rec: dict) -> np.ndarray:
     """Boxes, skeleton and object keypoints on a copy of ``frame``."""
     out = frame.copy()
-    if rec['status'] != 'ok':
+    if rec['status'] == 'no_detection':
         cv2.putText(out, 'no detection', (10, 30), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (0, 0, 255), 2)
         return out
     for key, color in (('hand_box_px', HAND_COLOR), ('obj_box_px', OBJ_COLOR)):
         x1, y1, x2, y2 = (int(round(v)) for v in rec[key])
         cv2.rectangle(out, (x1, y1), (x2, y2), color, 2)
     draw_skeleton(out, np.asarray(rec['hand_joints2d_px'], np.float64))
+    if rec['status'] == 'hand_only':
+        cv2.putText(out, 'no object model', (10, 30), cv2.FONT_HERSHEY_SIMPLEX, 0.8,
+                    (0, 0, 255), 2)
+        return out
     for u, v in np.asarray(rec['obj_kps2d_px'])[:9]:
         cv2.circle(out, (int(round(u)), int(round(v))), 3, OBJ_COLOR, -1)
     return out
 
 
-def run_batch(model, frames, boxes, cam_intr, args, start: int, fps: float,
+def run_batch(model, frames, boxes, cam_intr, models: ObjectModels, start: int, fps: float,
               smoother: Optional[HandObjectSmoother]) -> List[dict]:
-    """HFL-Net on a batch of frames with their track boxes -> JSON records."""
+    """HFL-Net on a batch of frames with their track boxes -> JSON records.
+
+    ``boxes[i]`` is None (no track) or ``(hand det, object det, hand side, object name,
+    object issue)``; with an issue (no usable model) the object pose is not solved.
+    """
     records = [None] * len(frames)
     todo = [i for i, b in enumerate(boxes) if b is not None]
     samples = []
@@ -166,31 +221,39 @@ def run_batch(model, frames, boxes, cam_intr, args, start: int, fps: float,
         samples = inference_handobj(
             model, [frames[i] for i in todo], [boxes[i][0]['bbox'] for i in todo],
             [boxes[i][1]['bbox'] for i in todo], cam_intr,
-            obj_name=[boxes[i][3] for i in todo], obj_model_root=args.obj_model_root,
+            obj_name=[None if boxes[i][4] else boxes[i][3] for i in todo],
+            obj_model_root=models.bank.model_root if models.bank else None,
             hand_side=[boxes[i][2] for i in todo])
     by_frame = dict(zip(todo, samples))
     for i in range(len(frames)):
         rec = dict(frame=start + i, time_s=round((start + i) / fps, 4), status='no_detection')
         if i in by_frame:
-            hand, obj, side, name = boxes[i]
+            hand, obj, side, name, issue = boxes[i]
             pred = by_frame[i].pred_instances
             flip = bool(by_frame[i].metainfo['flip'])
             values = dict(
                 hand_joints3d=root_relative_to_camera(pred.hand_joints3d, np.zeros((1, 3)),
                                                       [flip])[0],
-                hand_joints2d=np.asarray(pred.hand_joints2d_img[0], np.float64),
-                obj_rot=np.asarray(pred.obj_rot[0], np.float64),
-                obj_trans=np.asarray(pred.obj_trans[0], np.float64))
+                hand_joints2d=np.asarray(pred.hand_joints2d_img[0], np.float64))
+            if issue is None:
+                values.update(obj_rot=np.asarray(pred.obj_rot[0], np.float64),
+                              obj_trans=np.asarray(pred.obj_trans[0], np.float64))
+            elif smoother is not None:
+                smoother.reset(HandObjectSmoother.OBJECT_KEYS)
             if smoother is not None:
                 values = smoother(values)
-            rec.update(status='ok', hand_box_px=hand['bbox'].tolist(),
+            rec.update(status='ok' if issue is None else 'hand_only',
+                       hand_box_px=hand['bbox'].tolist(),
                        obj_box_px=obj['bbox'].tolist(), hand_side=side, obj_name=name,
                        hand_score=hand['score'], obj_score=obj['score'],
                        hand_joints_mm=(values['hand_joints3d'] * 1000).round(2).tolist(),
                        hand_joints2d_px=values['hand_joints2d'].round(2).tolist(),
-                       obj_rot=values['obj_rot'].round(6).tolist(),
-                       obj_trans_m=values['obj_trans'].round(5).tolist(),
+                       obj_rot=values['obj_rot'].round(6).tolist() if issue is None else None,
+                       obj_trans_m=(values['obj_trans'].round(5).tolist() if issue is None
+                                    else None),
                        obj_kps2d_px=np.asarray(pred.obj_kps2d_img[0]).round(2).tolist())
+            if issue is not None:
+                rec['obj_issue'] = issue
         elif smoother is not None:
             smoother.reset()
         records[i] = rec
@@ -207,6 +270,7 @@ def main() -> None:
     except ValueError as err:
         raise SystemExit(f'--det-config: {err}') from None
     model = init_model(args.config, args.checkpoint, device=args.device, optimize=True)
+    models = ObjectModels(args.obj_model_root or default_obj_model_root(model.cfg))
     out_json = args.out_json or osp.splitext(args.out)[0] + '.jsonl'
     for path in (args.out, out_json):
         os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
@@ -215,17 +279,18 @@ def main() -> None:
     total = min(count, args.max_frames) if count and args.max_frames else (count or
                                                                           args.max_frames or 0)
     progress = ProgressBar(total)
-    writer, cam_intr, done, missing = None, args.cam_intr, 0, 0
+    writer, cam_intr, done = None, args.cam_intr, 0
+    counts = dict(ok=0, hand_only=0, no_detection=0)
     with open(out_json, 'w') as jsonl:
         batch, boxes = [], []
 
         def flush() -> None:
-            nonlocal done, missing
-            for frame, rec in zip(batch, run_batch(model, batch, boxes, cam_intr, args, done,
+            nonlocal done
+            for frame, rec in zip(batch, run_batch(model, batch, boxes, cam_intr, models, done,
                                                    fps, smoother)):
                 writer.write(draw(frame, rec))
                 jsonl.write(json.dumps(rec) + '\n')
-                missing += rec['status'] != 'ok'
+                counts[rec['status']] += 1
                 progress.update()
             done += len(batch)
             batch.clear()
@@ -254,8 +319,10 @@ def main() -> None:
                 tracker.update(detect_hand_object(detector, [frame])[0])
             if tracker.hand is not None and tracker.obj is not None:
                 side = category_side_or_name(tracker.hand['category_id'])[1]
-                name = args.obj_name or category_side_or_name(tracker.obj['category_id'])[1]
-                boxes.append((tracker.hand, tracker.obj, side, name))
+                name, issue = ((args.obj_name, None) if args.obj_name else
+                               models.name_of(tracker.obj['category_id']))
+                boxes.append((tracker.hand, tracker.obj, side, name,
+                              issue or models.issue(name)))
             else:
                 boxes.append(None)
             batch.append(frame)
@@ -265,7 +332,8 @@ def main() -> None:
             flush()
     if writer is not None:
         writer.release()
-    print(f'\n{done} frames ({missing} without detection) -> {args.out}, {out_json}')
+    print(f'\n{done} frames ({counts["no_detection"]} without detection, '
+          f'{counts["hand_only"]} hand only: no object model) -> {args.out}, {out_json}')
 
 
 if __name__ == '__main__':

@@ -1,10 +1,29 @@
 # Quick-start hand/object detector: a small FCOS (MobileNetV3-small FPN, 64 channels, random
 # init) on the built-in synthetic world (data/synthetic/ho3d, generated on first use, the same
-# world and splits as configs/hfl/hfl_r18_synthetic.py), images resized to 160x120 inside the
-# model. Trains on a 2-core CPU in minutes; scored on the held-out sequences SM3 and ABF11.
+# world and splits as configs/hfl/hfl_r18_synthetic.py), images resized to 320x240 inside the
+# model. Trains on a 2-core CPU in minutes (16 min here, the 2 cores shared with 2 other jobs).
+# The figures below were measured on the previous quick-start world (version 2, 256 frames,
+# SM3 held out); the quick-start world is now version 3 with 768 frames and SM3 + ABF11 held
+# out (the world settings below follow it), not yet re-measured.
 #   python tools/train.py configs/det/fcos_mbv3s_synthetic.py
 #   python tools/test.py configs/det/fcos_mbv3s_synthetic.py \
-#       work_dirs/fcos_mbv3s_synthetic/epoch_20.pth --out data/synthetic/fcos_mbv3s_sm3_dets.json
+#       work_dirs/fcos_mbv3s_synthetic/epoch_32.pth --out data/synthetic/fcos_mbv3s_sm3_dets.json
+# Validation (end of training) on 151 held-out frames: the quick-start world's held-out
+# sequence SM3 (23) and every train-split frame (128) of a second world made with another seed
+# (heldout_world, generated on first use; frames, poses and backgrounds unseen, the same
+# objects). The world's own evaluation split is not used: its hand box is the box of the hand
+# MESH (HO3D's handBoundingBox), wider than the joint box the detector learns (IoU 0.66
+# between the two on SM3). Test: SM3 alone, the frames of the detected-box protocol
+# (configs/hfl/hfl_r18_synthetic_detboxes.py; the two worlds share sequence names, and
+# detection files name frames by sequence/frame).
+# Measured (seed 0, epoch 32), 151 held-out frames: hand AP50 0.92 / AP 0.38, object AP50 0.88
+# / AP 0.39 (mustard 0.90, potted meat 0.99, bleach 0.74); top-1 recall@0.5: hand 0.92 (0.91
+# with the right side), object 0.95 (0.86 with the right class). SM3 alone (tools/test.py):
+# hand AP50 0.87, object 0.86, recall@0.5 hand 0.87, object 0.91 (0.74 right class). The
+# objects are found but their class is confused (bleach <-> potted meat, mustard -> bleach or
+# cracker box): each is seen in 1-3 training sequences only. Before: at 160x120 (20 epochs)
+# hand 0.80 / object 0.73 on SM3; at 240x180 (36 epochs) hand 0.86 / object 0.87 on the 151
+# frames (18 of 151 top-1 hand boxes under IoU 0.5, 9 at 320x240).
 _base_ = [
     '../_base_/default_runtime.py', '../_base_/models/det_fcos_r50.py',
     '../_base_/datasets/det_pipelines.py'
@@ -13,35 +32,64 @@ dataset_type = 'SyntheticHO3DDataset'
 data_root = 'data/synthetic/ho3d'
 world = dict(data_root=data_root, num_frames=768, seed=0, gen_workers=2,
              val_sequences=['SM3', 'ABF11'])
+heldout_world = dict(data_root='data/synthetic/ho3d_seed1', num_frames=160, seed=1,
+                     val_sequences=[])
 
 model = dict(backbone=dict(name='mobilenet_v3_small', fpn_channels=64, returned_layers=None),
-             head_convs=2, min_size=120, max_size=160)
+             head_convs=2, min_size=240, max_size=320)
 
+# No hue jitter: the synthetic objects differ mostly by colour (with hue 0.05 turns the top-1
+# object had the right class on 79 % of the held-out frames instead of 86 %).
+train_pipeline = [
+    dict(type='LoadHandObjectImage', on_error='raise'),
+    dict(type='GenerateDetectionTargets'),
+    dict(type='DetectionRandomFlip', prob=0.5),
+    dict(type='HandObjectPhotometric', blur_range=(0.0, 0.5), brightness=0.3, contrast=0.3,
+         saturation=0.3, hue=0.0),
+    dict(type='PackDetectionInputs'),
+]
 train_dataloader = dict(
     batch_size=8,
-    num_workers=2,
+    num_workers=1,
     persistent_workers=False,
     worker_init_fn=dict(type='mmhandobj.epoch_worker_init_fn'),
     sampler=dict(type='DefaultSampler', shuffle=True),
     collate_fn=dict(type='pseudo_collate'),
-    dataset=dict(type=dataset_type, split='train', pipeline={{_base_.train_pipeline}}, **world))
+    dataset=dict(type=dataset_type, split='train', pipeline=train_pipeline, **world))
+sm3_dataset = dict(type=dataset_type, split='val', test_mode=True,
+                   pipeline={{_base_.test_pipeline}}, **world)
 val_dataloader = dict(
     batch_size=8,
-    num_workers=2,
-    persistent_workers=True,
+    num_workers=1,
+    persistent_workers=False,
     drop_last=False,
     sampler=dict(type='DefaultSampler', shuffle=False),
     collate_fn=dict(type='pseudo_collate'),
-    dataset=dict(type=dataset_type, split='val', test_mode=True,
-                 pipeline={{_base_.test_pipeline}}, **world))
-test_dataloader = val_dataloader
+    # obj_names (the object order of each world's annotation file) differs between worlds.
+    dataset=dict(type='ConcatDataset', ignore_keys=['obj_names'], datasets=[
+        sm3_dataset,
+        dict(type=dataset_type, split='train', test_mode=True,
+             pipeline={{_base_.test_pipeline}}, **heldout_world)]))
+test_dataloader = dict(
+    batch_size=8,
+    num_workers=1,
+    persistent_workers=False,
+    drop_last=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    collate_fn=dict(type='pseudo_collate'),
+    dataset=sm3_dataset)
 val_evaluator = dict(type='HandObjectBoxMetric')
 test_evaluator = val_evaluator
 
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=20, val_interval=10)
+max_epochs = 32
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=16)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=2e-3),
                      clip_grad=dict(max_norm=10.0))
-param_scheduler = [dict(type='MultiStepLR', milestones=[16], gamma=0.1, by_epoch=True)]
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=50),
+    dict(type='CosineAnnealingLR', T_max=max_epochs, eta_min=2e-5, by_epoch=True,
+         begin=0, end=max_epochs)
+]
 default_hooks = dict(logger=dict(interval=10))

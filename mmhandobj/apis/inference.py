@@ -137,7 +137,7 @@ def build_test_pipeline(cfg: Config) -> Compose:
     return Compose(pipeline)
 
 
-def _default_obj_model_root(cfg: Optional[Config]) -> Optional[str]:
+def default_obj_model_root(cfg: Optional[Config]) -> Optional[str]:
     """``<data_root>/<obj_model_root>`` of the config's test dataset (``obj_model_root``
     defaults to ``'models'`` like in the dataset classes); None without a ``data_root``."""
     dataset = (cfg or {}).get('test_dataloader', {}).get('dataset', {})
@@ -235,7 +235,7 @@ def inference_handobj(model: nn.Module, imgs: Union[ImageType, Sequence[ImageTyp
                              'of its config builds the inputs)')
     bank = None
     if any(name is not None for name in names):
-        root = obj_model_root or _default_obj_model_root(cfg)
+        root = obj_model_root or default_obj_model_root(cfg)
         if root is None:
             raise ValueError('obj_model_root is required with obj_name (the config has no '
                              'test_dataloader.dataset.data_root to find object models in)')

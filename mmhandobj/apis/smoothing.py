@@ -18,7 +18,7 @@ than 0.28 m/s and objects turning faster than 1.4 rad/s, and at most
 lagged behind (speed x 0.16 s) is small. An exponential smoother never overshoots a step.
 """
 import math
-from typing import Dict, Optional
+from typing import Dict, Optional, Sequence
 
 import numpy as np
 from scipy.spatial.transform import Rotation
@@ -137,6 +137,8 @@ class HandObjectSmoother:
 
     METRIC_KEYS = ('hand_joints3d', 'hand_verts3d', 'obj_trans')
     PIXEL_KEYS = ('hand_joints2d', )
+    #: The object's quantities (reset alone when the object pose is missing in a frame).
+    OBJECT_KEYS = ('obj_trans', 'obj_rot')
 
     def __init__(self, fps: float, min_cutoff: float = 1.0, beta_m: float = 5.0,
                  beta_px: float = 0.005, beta_rad: float = 1.0, d_cutoff: float = 1.0) -> None:
@@ -148,10 +150,11 @@ class HandObjectSmoother:
             **{k: OneEuroFilter(min_cutoff, beta_px, d_cutoff) for k in self.PIXEL_KEYS},
             'obj_rot': RotationOneEuroFilter(min_cutoff, beta_rad, d_cutoff)}
 
-    def reset(self) -> None:
-        """Forget the past of every filter."""
-        for filt in self.filters.values():
-            filt.reset()
+    def reset(self, keys: Optional[Sequence[str]] = None) -> None:
+        """Forget the past of the filters of ``keys`` (default: every filter)."""
+        for key, filt in self.filters.items():
+            if keys is None or key in keys:
+                filt.reset()
 
     def __call__(self, values: Dict[str, np.ndarray]) -> Dict[str, np.ndarray]:
         """Filter the quantities of one frame present in ``values`` (others pass through)."""

@@ -77,3 +77,15 @@ def test_bad_arguments():
     filt(np.zeros(3), 0.1)
     with pytest.raises(ValueError, match='shape changed'):
         filt(np.zeros(4), 0.1)
+
+
+def test_resetting_the_object_keeps_the_hand_filters():
+    smoother = HandObjectSmoother(FPS)
+    smoother(dict(hand_joints3d=np.zeros((21, 3)), obj_trans=np.zeros(3), obj_rot=np.eye(3)))
+    smoother.reset(HandObjectSmoother.OBJECT_KEYS)
+    turn = Rotation.from_rotvec([0.0, 0.0, 0.5]).as_matrix()
+    out = smoother(dict(hand_joints3d=np.ones((21, 3)), obj_trans=np.ones(3), obj_rot=turn))
+    # a reset filter passes its first sample through; the hand filter still blends in the past
+    np.testing.assert_array_equal(out['obj_trans'], np.ones(3))
+    np.testing.assert_allclose(out['obj_rot'], turn, atol=1e-12)
+    assert 0.0 < out['hand_joints3d'].max() < 1.0

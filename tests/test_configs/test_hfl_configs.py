@@ -33,6 +33,13 @@ def test_all_configs_found():
             'hfl_r18_synthetic.py'} <= names
 
 
+def _leaf_datasets(dataset):
+    """The datasets of a dataset config (those a ``ConcatDataset`` wraps, else itself)."""
+    if dataset.type == 'ConcatDataset':
+        return [leaf for inner in dataset.datasets for leaf in _leaf_datasets(inner)]
+    return [dataset]
+
+
 @pytest.mark.parametrize('path', CONFIGS, ids=lambda p: p.stem)
 def test_config_builds(path):
     cfg = Config.fromfile(str(path))
@@ -49,10 +56,10 @@ def test_config_builds(path):
         assert trainable > R50_PARAMS
         assert any('cbam' in name for name, _ in model.named_parameters())
     for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        loader = cfg[key]
-        assert DATASETS.get(loader.dataset.type) is not None
-        for transform in loader.dataset.pipeline:
-            TRANSFORMS.build(transform)
+        for dataset in _leaf_datasets(cfg[key].dataset):
+            assert DATASETS.get(dataset.type) is not None
+            for transform in dataset.pipeline:
+                TRANSFORMS.build(transform)
     assert cfg.default_hooks.checkpoint.interval == 5
     assert cfg.optim_wrapper.type == 'OptimWrapper'
 
@@ -102,8 +109,9 @@ def test_every_evaluator_builds_on_a_real_layout(path, request, tmp_path, monkey
     """Each evaluator is built as the runner builds it, on the synthetic world written in the
     layout of the config's dataset at the config's ``data_root`` (constructors read paths)."""
     cfg = Config.fromfile(str(path))
-    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        dataset = cfg[key].dataset
+    datasets = [leaf for key in ('train_dataloader', 'val_dataloader', 'test_dataloader')
+                for leaf in _leaf_datasets(cfg[key].dataset)]
+    for dataset in datasets:
         assert dataset.type in WORLD_OF_DATASET, (
             f'{path.name}: no synthetic layout for dataset type {dataset.type}; add it to '
             'WORLD_OF_DATASET')

@@ -1,6 +1,14 @@
-"""A tiny hand/object detector trained on two synthetic frames, shared by the demo tests."""
+"""A tiny hand/object detector trained on two synthetic frames, shared by the demo tests.
+
+Each demo runs once as a script (a subprocess, as a user runs it); the other cases call its
+``main()`` in this process (same code path, without a second interpreter start and imports).
+"""
+import importlib.util
 import os.path as osp
+import sys
 from pathlib import Path
+from types import ModuleType
+from typing import Callable, Tuple
 
 import pytest
 import torch
@@ -81,3 +89,37 @@ def tiny_detector(tmp_path_factory, ho3d_raw_root):
     torch.save(dict(state_dict=model.state_dict()), ckpt)
     infos = [dataset.get_data_info(i) for i in range(2)]
     return config, str(ckpt), root, infos
+
+
+def import_demo(name: str) -> ModuleType:
+    """``demo/<name>.py`` imported as a module."""
+    spec = importlib.util.spec_from_file_location(name, REPO / 'demo' / f'{name}.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope='session')
+def load_demo() -> Callable[[str], ModuleType]:
+    """:func:`import_demo`, as a fixture."""
+    return import_demo
+
+
+@pytest.fixture
+def run_main(monkeypatch, capsys) -> Callable[..., Tuple[str, str, str]]:
+    """Run ``demo/<name>.py ARGS...`` in this process: ``(exit message, stdout, stderr)``.
+
+    The exit message is ``''`` for a normal end, else what ``SystemExit`` carries (the text
+    the script prints on stderr before exiting with status 1).
+    """
+    def run(name: str, *args: str) -> Tuple[str, str, str]:
+        module = import_demo(name)
+        monkeypatch.setattr(sys, 'argv', [f'{name}.py', *map(str, args)])
+        message = ''
+        try:
+            module.main()
+        except SystemExit as exc:
+            message = '' if exc.code in (None, 0) else str(exc.code)
+        out, err = capsys.readouterr()
+        return message, out, err
+    return run

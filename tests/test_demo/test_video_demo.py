@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import cv2
+import numpy as np
 
 REPO = Path(__file__).parents[2]
 DEMO = REPO / 'demo' / 'video_demo.py'
@@ -47,9 +48,69 @@ def test_clip_gives_an_mp4_and_a_json_line_per_frame(tmp_path, tiny_hfl, tiny_de
             assert len(rec['hand_joints_mm']) == 21 and len(rec['obj_trans_m']) == 3
 
 
-def test_unreadable_video_is_named(tmp_path, tiny_hfl, tiny_detector):
+def _read_jsonl(path):
+    lines = [json.loads(line) for line in Path(path).read_text().splitlines()]
+    return lines[0]['header'], lines[1:]
+
+
+def test_missing_object_model_keeps_the_run_going(tmp_path, tiny_hfl, tiny_detector, run_main):
+    det_config, det_ckpt, _, infos = tiny_detector
+    frames = tmp_path / 'frames'
+    frames.mkdir()
+    for k in (0, 1):
+        cv2.imwrite(str(frames / f'{k:04d}.png'), cv2.imread(infos[0]['img_path']))
+    empty_models = tmp_path / 'no_models'
+    empty_models.mkdir()
+    out = tmp_path / 'track.mp4'
+    message, stdout, stderr = run_main(
+        'video_demo', frames, *tiny_hfl, '--det-config', det_config, '--det-checkpoint',
+        det_ckpt, '--obj-model-root', empty_models, '--smooth', '--out', out)
+    assert message == ''
+    _, records = _read_jsonl(tmp_path / 'track.jsonl')
+    assert [r['status'] for r in records] == ['hand_only', 'hand_only']
+    missing = empty_models / infos[0]['obj_name'] / 'points.xyz'
+    assert stderr.count(f'no model at {missing}') == 1  # said once, not per frame
+    for rec in records:
+        assert rec['obj_name'] == infos[0]['obj_name'] and str(missing) in rec['obj_issue']
+        assert rec['obj_rot'] is None and rec['obj_trans_m'] is None
+        assert len(rec['hand_joints_mm']) == 21
+    assert '0 without detection, 2 hand only' in stdout
+    cap = cv2.VideoCapture(str(out))
+    assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 2
+
+
+def test_frames_without_detection_are_recorded_and_marked(load_demo):
+    demo = load_demo('video_demo')
+    tracker = demo.BoxTracker(score_thr=0.3, track_iou=0.3)
+    tracker.update([dict(bbox=np.array([0.0, 0, 10, 10]), score=0.1, category_id=1)])
+    assert tracker.hand is None and tracker.obj is None  # below the score: no track
+    frame = np.full((48, 64, 3), 90, np.uint8)
+    records = demo.run_batch(None, [frame], [None], None, demo.ObjectModels(None), 4, 30.0, None)
+    assert records == [dict(frame=4, time_s=round(4 / 30, 4), status='no_detection')]
+    drawn = demo.draw(frame, records[0])
+    assert (drawn != frame).any() and (frame == 90).all()  # the message drawn on a copy
+
+
+def test_unknown_detector_class_is_named_once(tmp_path, capsys, load_demo):
+    models = load_demo('video_demo').ObjectModels(str(tmp_path))
+    for _ in range(2):
+        name, issue = models.name_of(99)
+        assert name is None and 'unknown detector category id 99' in issue
+    assert capsys.readouterr().err.count('category id 99') == 1
+
+
+def test_unreadable_video_is_named(tmp_path, tiny_hfl, tiny_detector, run_main):
     bad = tmp_path / 'broken.mp4'
     bad.write_bytes(b'not a video')
-    result = _run(str(bad), *tiny_hfl, '--det-config', tiny_detector[0], '--det-checkpoint',
-                  tiny_detector[1], '--out', str(tmp_path / 'x.mp4'))
-    assert result.returncode != 0 and 'broken.mp4: cannot read a frame' in result.stderr
+    message, _, _ = run_main('video_demo', bad, *tiny_hfl, '--det-config', tiny_detector[0],
+                             '--det-checkpoint', tiny_detector[1], '--out', tmp_path / 'x.mp4')
+    assert 'broken.mp4: cannot read a frame' in message
+
+
+def test_detector_config_of_the_wrong_kind_is_named(tmp_path, tiny_hfl, run_main):
+    frames = tmp_path / 'frames'
+    frames.mkdir()
+    cv2.imwrite(str(frames / '0000.png'), np.zeros((48, 64, 3), np.uint8))
+    message, _, _ = run_main('video_demo', frames, *tiny_hfl, '--det-config', tiny_hfl[0],
+                             '--det-checkpoint', tiny_hfl[1], '--out', tmp_path / 'x.mp4')
+    assert 'is not a detector config' in message and 'HandObjectDetector' in message

@@ -66,7 +66,8 @@ class LoadDetectedBoxes(BaseTransform):
     of the DETECTED class (``det_obj_name``) when ``obj_model_root`` is given; ``obj_name``
     stays the ground truth, which the metrics score against.
 
-    When a frame lacks a hand or an object detection above ``score_thr``, ``fallback``
+    When a frame lacks a hand or an object detection above ``score_thr``, or the detected
+    object class has no model in ``obj_model_root`` (counted as ``no_obj_model``), ``fallback``
     decides: ``'gt'`` uses that ground-truth box (the frame stays scored like the others),
     ``'image'`` leaves it out (the crop falls back to the other box, or to the whole image).
     Every fallback is logged with the running counts of this process; :attr:`counts` holds them.
@@ -107,7 +108,7 @@ class LoadDetectedBoxes(BaseTransform):
         self.obj_model_root = obj_model_root
         self._dets: Optional[Dict[str, List[dict]]] = None
         self._models = ObjectModelBank(obj_model_root) if obj_model_root else None
-        self.counts = dict(frames=0, no_hand=0, no_obj=0, wrong_obj_class=0)
+        self.counts = dict(frames=0, no_hand=0, no_obj=0, wrong_obj_class=0, no_obj_model=0)
 
     def _lookup(self, results: dict) -> List[dict]:
         if self._dets is None:
@@ -120,14 +121,23 @@ class LoadDetectedBoxes(BaseTransform):
                        '(tools/test.py DET_CONFIG DET_CKPT --out dets.json with the same '
                        'dataset and split)')
 
-    def _fall_back(self, results: dict, kind: str) -> None:
-        self.counts[f'no_{kind}'] += 1
+    def _fall_back(self, results: dict, kind: str, reason: Optional[str] = None) -> None:
+        count = 'no_obj_model' if reason else f'no_{kind}'
+        self.counts[count] += 1
         action = ('ground-truth box used' if self.fallback == 'gt'
                   else 'no box (crop from the other box or the whole image)')
-        print_log(f'LoadDetectedBoxes: no {kind} detection >= {self.score_thr} for frame '
+        reason = reason or f'no {kind} detection >= {self.score_thr}'
+        print_log(f'LoadDetectedBoxes: {reason} for frame '
                   f'{results.get("frame_key") or results.get("img_path")}: {action} '
-                  f'({self.counts[f"no_{kind}"]} of {self.counts["frames"]} frames so far)',
+                  f'({self.counts[count]} of {self.counts["frames"]} frames so far)',
                   logger='current', level=30)
+
+    def _detected_keypoints(self, name: str) -> Tuple[Optional[np.ndarray], Optional[str]]:
+        """The detected class's 3D box keypoints, or why there are none (no model file)."""
+        try:
+            return self._models.keypoints3d(name).copy(), None
+        except KeyError as err:
+            return None, f'detected object class without a model ({err.args[0]})'
 
     def transform(self, results: dict) -> dict:
         self.counts['frames'] += 1
@@ -145,16 +155,19 @@ class LoadDetectedBoxes(BaseTransform):
                 for key in ('joints2d', 'hand_box_hint'):
                     if key in gt_2d:
                         results[key] = gt_2d[key]
-        if obj is not None:
-            name = category_side_or_name(obj['category_id'])[1]
+        name = category_side_or_name(obj['category_id'])[1] if obj is not None else None
+        kps3d, missing_model = None, None
+        if name is not None and name != results.get('obj_name') and self._models is not None:
+            kps3d, missing_model = self._detected_keypoints(name)
+        if obj is not None and missing_model is None:
             results.update(obj_box_hint=np.asarray(obj['bbox'], np.float32),
                            det_obj_score=obj['score'], det_obj_name=name)
             if name != results.get('obj_name'):
                 self.counts['wrong_obj_class'] += 1
-                if self._models is not None:
-                    results['obj_kps3d'] = self._models.keypoints3d(name).copy()
+                if kps3d is not None:
+                    results['obj_kps3d'] = kps3d
         else:
-            self._fall_back(results, 'obj')
+            self._fall_back(results, 'obj', missing_model)
             if self.fallback == 'gt' and 'obj_kps2d' in gt_2d:
                 results['obj_kps2d'] = gt_2d['obj_kps2d']
         return results

@@ -35,8 +35,9 @@ class GenerateDetectionTargets(BaseTransform):
     2 left hand, ``2 + YCB id`` objects). Boxes are clipped to the image; one thinner than
     :data:`MIN_BOX_SIDE` after clipping (out of view) is dropped.
 
-    Required keys: ``ori_shape``, ``hand_side``, ``has_hand``, ``has_obj``; ``joints2d`` or
-    ``hand_box_hint`` with a hand; ``obj_kps2d`` and ``obj_name`` with an object.
+    Required keys: ``ori_shape``, ``hand_side``, ``has_hand``, ``has_obj``; ``joints2d`` with
+    hand GT (``has_hand``), else ``hand_box_hint`` when the frame has a hand box only;
+    ``obj_kps2d`` and ``obj_name`` with an object.
     Added keys: ``gt_bboxes`` ((N, 4) float32 x1y1x2y2 pixels), ``gt_labels`` ((N,) int64).
 
     Raises:
@@ -47,13 +48,13 @@ class GenerateDetectionTargets(BaseTransform):
         height, width = results['ori_shape']
         boxes: List[np.ndarray] = []
         labels: List[int] = []
-        if results.get('has_hand', True):
-            if 'joints2d' in results:
-                boxes.append(points_box(results['joints2d']))
-            elif 'hand_box_hint' in results:
-                boxes.append(np.asarray(results['hand_box_hint'], np.float32))
-            if len(boxes):
-                labels.append(HAND_CATEGORY_IDS[results['hand_side']])
+        # HO3D's evaluation frames have a hand (and its box) but no joint GT: has_hand False.
+        if results.get('has_hand', True) and 'joints2d' in results:
+            boxes.append(points_box(results['joints2d']))
+        elif 'hand_box_hint' in results:
+            boxes.append(np.asarray(results['hand_box_hint'], np.float32))
+        if len(boxes):
+            labels.append(HAND_CATEGORY_IDS[results['hand_side']])
         if results.get('has_obj', False) and 'obj_kps2d' in results:
             try:
                 labels.append(object_category_id(results['obj_name']))

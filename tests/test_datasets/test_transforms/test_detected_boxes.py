@@ -1,9 +1,11 @@
 """LoadDetectedBoxes: HFL-Net's test crop built from a detection file instead of the GT."""
+import logging.handlers
 import shutil
 
 import numpy as np
 import pytest
 from mmcv.transforms import Compose
+from mmengine.logging import MMLogger
 
 from mmhandobj.datasets import YCB_CLASSES, HO3DDataset
 from mmhandobj.datasets.detection_classes import (
@@ -63,7 +65,7 @@ def test_detected_boxes_equal_to_gt_give_the_gt_crop(ho3d_root, tmp_path):
                                        atol=1e-3)
         assert 'joints2d' not in det_out.gt_instances  # 2D GT no longer reaches the model
         assert 'joints3d' in det_out.gt_instances and 'obj_pose' in det_out.gt_instances
-    assert det.counts == dict(frames=2, no_hand=0, no_obj=0, wrong_obj_class=0)
+    assert det.counts == dict(frames=2, no_hand=0, no_obj=0, wrong_obj_class=0, no_obj_model=0)
 
 
 def test_shifted_boxes_move_the_rois_and_wrong_classes_change_the_model(ho3d_root, tmp_path):
@@ -108,13 +110,38 @@ def test_missing_detections_fall_back_counted_and_unknown_frames_named(ho3d_root
     gt_out = _pipeline()(dict(info))['data_samples']
     det_out = _pipeline(det)(dict(info))['data_samples']
     np.testing.assert_allclose(det_out.crop_affine, gt_out.crop_affine, atol=1e-4)
-    assert det.counts == dict(frames=1, no_hand=1, no_obj=1, wrong_obj_class=0)
+    assert det.counts == dict(frames=1, no_hand=1, no_obj=1, wrong_obj_class=0, no_obj_model=0)
     image = LoadDetectedBoxes(str(tmp_path / 'dets.json'), fallback='image')
     whole = _pipeline(image)(dict(info))['data_samples']
     np.testing.assert_allclose(whole.gt_instances.hand_bboxes[0], [0, 0, 96, 96], atol=1e-3)
     other = dict(dataset.get_data_info(4))
     with pytest.raises(KeyError, match='was it written on this test split'):
         det(LoadHandObjectImage()(other))
+
+
+def test_a_detected_class_without_model_falls_back_named(ho3d_root, tmp_path):
+    dataset = HO3DDataset(data_root=ho3d_root, split='train')
+    info = dataset.get_data_info(1)
+    models = tmp_path / 'models'
+    shutil.copytree(f'{ho3d_root}/models', models)
+    other = next(name for name in YCB_CLASSES.values() if not (models / name).exists())
+    obj = np.array([260.0, 120.0, 420.0, 330.0])
+    _write(tmp_path / 'dets.json', [info], [[(_tight(info['joints2d']), 0.9, RIGHT_HAND_ID),
+                                             (obj, 0.8, DET_CATEGORY_IDS[other])]])
+    det = LoadDetectedBoxes(str(tmp_path / 'dets.json'), obj_model_root=str(models))
+    records = logging.handlers.BufferingHandler(capacity=10)  # MMLogger skips caplog
+    MMLogger.get_current_instance().addHandler(records)
+    try:
+        det_out = _pipeline(det)(dict(info))['data_samples']
+    finally:
+        MMLogger.get_current_instance().removeHandler(records)
+    gt_out = _pipeline()(dict(info))['data_samples']
+    # the ground-truth object box and keypoints are used, as for a missing detection
+    np.testing.assert_allclose(det_out.gt_instances.obj_bboxes, gt_out.gt_instances.obj_bboxes,
+                               atol=1e-3)
+    np.testing.assert_allclose(det_out.gt_instances.obj_kps3d, gt_out.gt_instances.obj_kps3d)
+    assert det.counts == dict(frames=1, no_hand=0, no_obj=0, wrong_obj_class=0, no_obj_model=1)
+    assert any(str(models / other / 'points.xyz') in r.getMessage() for r in records.buffer)
 
 
 def test_pick_hand_and_object_nearest_to_the_hand():

@@ -73,6 +73,20 @@ def test_flip_mirrors_boxes_and_swaps_the_hand_side(ho3d_root):
     assert sample.metainfo['frame_key'] == out['frame_key'] and sample.metainfo['flip']
 
 
+def test_evaluation_frames_give_the_released_hand_box(ho3d_root):
+    # HO3D's evaluation metas hold handBoundingBox but no joints (has_hand is False there).
+    dataset = HO3DDataset(data_root=ho3d_root, split='evaluation')
+    info = dataset.get_data_info(0)
+    assert not info['has_hand']
+    seq, fid = info['frame_key'].split('/')
+    with open(osp.join(ho3d_root, 'evaluation', seq, 'meta', f'{fid}.pkl'), 'rb') as f:
+        meta = pickle.load(f, encoding='latin1')
+    out = GenerateDetectionTargets()(info)
+    assert out['gt_labels'].tolist() == [RIGHT_HAND_ID, 2 + YCB_CLASS_IDS[meta['objName']]]
+    np.testing.assert_allclose(out['gt_bboxes'][0], np.asarray(meta['handBoundingBox']),
+                               atol=1e-3)
+
+
 def test_out_of_view_boxes_are_dropped_and_unknown_objects_named():
     info = dict(ori_shape=(480, 640), hand_side='right', has_hand=True, has_obj=True,
                 joints2d=np.array([[700.0, 10.0], [800.0, 50.0]]), obj_name='006_mustard_bottle',
