@@ -4,6 +4,7 @@ import os.path as osp
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 from mmengine.registry import init_default_scope
 
@@ -59,3 +60,31 @@ def test_concurrent_ranks_generate_one_world(tmp_path):
     assert [proc.returncode for proc in procs] == [0, 0], errors
     assert os.listdir(tmp_path) == ['ho3d'] and is_complete_world(root)
     assert len(SyntheticHO3DDataset(data_root=root, num_frames=8, seed=5)) == 6
+
+
+def test_generation_workers_do_not_change_the_world(tmp_path):
+    """``gen_workers`` only spreads the sequences over processes: the same world files, byte for
+    byte, and the same annotation arrays (the ``.npz`` archives hold write times
+    and the source folder)."""
+    roots = [str(tmp_path / f'w{workers}') for workers in (1, 2)]
+    for root, workers in zip(roots, (1, 2)):
+        SyntheticHO3DDataset(data_root=root, num_frames=8, seed=3, gen_workers=workers)
+
+    def files(root):
+        out = {}
+        for folder, _, names in os.walk(root):
+            for name in names:
+                with open(osp.join(folder, name), 'rb') as f:
+                    out[osp.relpath(osp.join(folder, name), root)] = f.read()
+        return out
+
+    one, two = files(roots[0]), files(roots[1])
+    assert sorted(one) == sorted(two) and any(k.endswith('.png') for k in one)
+    assert [k for k in one if one[k] != two[k] and not k.endswith('.npz')] == []
+    for key in (k for k in one if k.endswith('.npz')):
+        with np.load(osp.join(roots[0], key), allow_pickle=True) as a, \
+                np.load(osp.join(roots[1], key), allow_pickle=True) as b:
+            assert sorted(a.files) == sorted(b.files)
+            for name in a.files:
+                if name != '__meta__':  # JSON header, names the (temporary) source folder
+                    np.testing.assert_array_equal(a[name], b[name], err_msg=f'{key}:{name}')
