@@ -1,8 +1,8 @@
-import importlib.util
 from pathlib import Path
 
 import pytest
 import torch
+from _converter_fixtures import load_converter, randomised, read_key_shapes
 from mmengine.config import Config
 from mmengine.runner import load_checkpoint
 
@@ -11,53 +11,22 @@ from mmhandobj.registry import MODELS
 ROOT = Path(__file__).parents[2]
 AUTHORS_KEYS_FILE = ROOT / 'tests' / 'data' / 'hflnet_state_dict.txt'
 
-
-def _load_tool():
-    path = ROOT / 'tools' / 'model_converters' / 'hflnet_to_mmhandobj.py'
-    spec = importlib.util.spec_from_file_location('hflnet_to_mmhandobj', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-conv = _load_tool()
-
-
-def _authors_shapes():
-    shapes = {}
-    for line in AUTHORS_KEYS_FILE.read_text().splitlines():
-        if line and not line.startswith('#'):
-            key, shape, _ = line.split()
-            shapes[key] = () if shape == 'scalar' else tuple(int(v) for v in shape.split('x'))
-    return shapes
-
-
-def _randomised(cfg: dict, seed: int):
-    torch.manual_seed(seed)
-    model = MODELS.build(cfg)
-    model.init_weights()
-    with torch.no_grad():
-        for name, tensor in model.state_dict().items():
-            if tensor.is_floating_point():
-                if name.endswith('running_var'):
-                    tensor.uniform_(0.5, 1.5)
-                else:
-                    tensor.add_(0.05 * torch.randn_like(tensor))
-    return model.eval()
+conv = load_converter('hflnet_to_mmhandobj')
 
 
 def test_r50_authors_layout_has_exactly_the_reference_keys_and_shapes(hfl_model_cfg):
     model = MODELS.build(hfl_model_cfg(tiny=False))
     ours = conv.convert_to_hflnet_state_dict(model.state_dict(), prefix='')
-    reference = {k: v for k, v in _authors_shapes().items()
+    reference = {k: v for k, v in read_key_shapes(AUTHORS_KEYS_FILE).items()
                  if not k.startswith('mano_branch.mano_layer.')}
     assert {k: tuple(v.shape) for k, v in ours.items()} == reference
 
 
 def test_round_trip_through_authors_checkpoint(tmp_path, hfl_model_cfg):
-    source = _randomised(hfl_model_cfg(tiny=True), 0)
+    source = randomised(hfl_model_cfg(tiny=True), 0)
     authors = conv.convert_to_hflnet_state_dict(source.state_dict())
-    for key, shape in _authors_shapes().items():  # MANO data the authors' file carries
+    # MANO data the authors' file carries
+    for key, shape in read_key_shapes(AUTHORS_KEYS_FILE).items():
         if key.startswith('mano_branch.mano_layer.'):
             authors['honet.module.' + key] = torch.zeros(shape)
     src = tmp_path / 'checkpoint_ho3d.pth.tar'
@@ -67,7 +36,7 @@ def test_round_trip_through_authors_checkpoint(tmp_path, hfl_model_cfg):
     Config(dict(model=hfl_model_cfg(tiny=True))).dump(str(config))
     conv.main([str(src), str(dst), '--config', str(config)])
 
-    target = _randomised(hfl_model_cfg(tiny=True), 1)
+    target = randomised(hfl_model_cfg(tiny=True), 1)
     load_checkpoint(target, str(dst), map_location='cpu', strict=True)
     saved = torch.load(dst, map_location='cpu', weights_only=True)
     assert saved['meta']['epoch'] == 69

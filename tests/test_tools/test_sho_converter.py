@@ -1,9 +1,9 @@
 import copy
-import importlib.util
 from pathlib import Path
 
 import pytest
 import torch
+from _converter_fixtures import load_converter, randomised, read_key_shapes
 from mmengine.config import Config
 from mmengine.runner import load_checkpoint
 
@@ -16,25 +16,7 @@ SHO_MODEL_CONFIG = ROOT / 'configs' / '_base_' / 'models' / 'sho_r50.py'
 BUFFER_MARKERS = ('running_mean', 'running_var', 'num_batches_tracked', 'hand_head.uu',
                   'hand_head.vv', 'coord_change_mat', 'mano_layer.')
 
-
-def _load_tool():
-    path = ROOT / 'tools' / 'model_converters' / 'sho_to_mmhandobj.py'
-    spec = importlib.util.spec_from_file_location('sho_to_mmhandobj', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-conv = _load_tool()
-
-
-def _sho_shapes():
-    shapes = {}
-    for line in SHO_KEYS_FILE.read_text().splitlines():
-        if line and not line.startswith('#'):
-            key, shape, _ = line.split()
-            shapes[key] = () if shape == 'scalar' else tuple(int(v) for v in shape.split('x'))
-    return shapes
+conv = load_converter('sho_to_mmhandobj')
 
 
 def _sho_cfg(tiny: bool) -> dict:
@@ -50,26 +32,12 @@ def _sho_cfg(tiny: bool) -> dict:
     return cfg
 
 
-def _randomised(cfg: dict, seed: int):
-    torch.manual_seed(seed)
-    model = MODELS.build(cfg)
-    model.init_weights()
-    with torch.no_grad():
-        for name, tensor in model.state_dict().items():
-            if tensor.is_floating_point():
-                if name.endswith('running_var'):
-                    tensor.uniform_(0.5, 1.5)
-                else:
-                    tensor.add_(0.05 * torch.randn_like(tensor))
-    return model.eval()
-
-
 def _trainable(model):
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
 def test_parameter_counts_from_the_sho_listing():
-    shapes = _sho_shapes()
+    shapes = read_key_shapes(SHO_KEYS_FILE)
     numel = {k: int(torch.Size(s).numel()) for k, s in shapes.items()
              if not any(m in k for m in BUFFER_MARKERS)}
     assert sum(numel.values()) == conv.SHO_PARAMS == 34_480_019
@@ -83,16 +51,17 @@ def test_parameter_counts_from_the_sho_listing():
 def test_r50_sho_layout_has_exactly_the_listed_keys_and_shapes():
     model = MODELS.build(_sho_cfg(tiny=False))
     ours = conv.SHO_KEY_MAP.to_foreign(model.state_dict(), prefix='')
-    listed = {k: v for k, v in _sho_shapes().items()
+    listed = {k: v for k, v in read_key_shapes(SHO_KEYS_FILE).items()
               if not k.startswith(('mano_branch.mano_layer.', 'base_net.smooth1.',
                                    'base_net.smooth2.'))}
     assert {k: tuple(v.shape) for k, v in ours.items()} == listed
 
 
 def test_round_trip_through_a_sho_checkpoint(tmp_path):
-    source = _randomised(_sho_cfg(tiny=True), 0)
+    source = randomised(_sho_cfg(tiny=True), 0)
     sho = conv.SHO_KEY_MAP.to_foreign(source.state_dict())
-    for key, shape in _sho_shapes().items():  # what SHO's file carries and we do not read
+    # what SHO's file carries and we do not read
+    for key, shape in read_key_shapes(SHO_KEYS_FILE).items():
         if key.startswith(('mano_branch.mano_layer.', 'base_net.smooth1.',
                            'base_net.smooth2.')):
             sho['honet.module.' + key] = torch.ones(shape)
@@ -103,7 +72,7 @@ def test_round_trip_through_a_sho_checkpoint(tmp_path):
     Config(dict(model=_sho_cfg(tiny=True))).dump(str(config))
     conv.main([str(src), str(dst), '--config', str(config)])
 
-    target = _randomised(_sho_cfg(tiny=True), 1)
+    target = randomised(_sho_cfg(tiny=True), 1)
     load_checkpoint(target, str(dst), map_location='cpu', strict=True)
     saved = torch.load(dst, map_location='cpu', weights_only=True)
     assert saved['meta']['epoch'] == 60
