@@ -136,6 +136,9 @@ class HandMANOHead(BaseModule):
         loss_verts, loss_joints, loss_pose, loss_shape, loss_joints2d (dict, optional): Loss
             configs; defaults are :class:`MSELoss` with the reference weights 1e4, 1e4, 10, 0.1
             and 100.
+        loss_heatmap (dict, optional): An extra dense term on the heatmaps (e.g.
+            :class:`~mmhandobj.models.losses.HeatmapKLLoss`), called as
+            ``loss(heatmap_logits, joints2d_norm)``; ``None`` (the reference) = no such term.
         init_cfg (dict | list[dict], optional): ``None`` = the reference init
             (:func:`hfl_head_init_cfg`); ``[]`` = PyTorch defaults.
     """
@@ -146,6 +149,7 @@ class HandMANOHead(BaseModule):
                  act_cfg: Optional[Dict] = None, loss_verts: Optional[Dict] = None,
                  loss_joints: Optional[Dict] = None, loss_pose: Optional[Dict] = None,
                  loss_shape: Optional[Dict] = None, loss_joints2d: Optional[Dict] = None,
+                 loss_heatmap: Optional[Dict] = None,
                  init_cfg: Optional[Union[Dict, List[Dict]]] = None) -> None:
         super().__init__(init_cfg=hfl_head_init_cfg() if init_cfg is None else init_cfg)
         pooled = roi_size // 2 ** encoder_stages
@@ -174,6 +178,7 @@ class HandMANOHead(BaseModule):
         self.loss_shape = MODELS.build(loss_shape or dict(type='MSELoss', loss_weight=0.1))
         self.loss_joints2d = MODELS.build(
             loss_joints2d or dict(type='MSELoss', loss_weight=100.0))
+        self.loss_heatmap = None if loss_heatmap is None else MODELS.build(loss_heatmap)
 
     def mano_forward(self, pose_aa: Tensor, betas: Tensor) -> Tuple[Tensor, Tensor]:
         """Run MANO and return metres.
@@ -199,7 +204,8 @@ class HandMANOHead(BaseModule):
 
         Returns:
             dict with
-            ``heatmaps`` ``(B, 21, S, S)`` (softmax over the cells),
+            ``heatmaps`` ``(B, 21, S, S)`` (softmax over the cells) and their
+            ``heatmap_logits``,
             ``joints2d_norm`` ``(B, 21, 2)`` soft-argmax (u = column, v = row) in [0, 1] of the
             hand box,
             ``mano_pose_rotmat`` ``(B, 16, 3, 3)``, ``mano_pose_aa`` ``(B, 48)`` (radians),
@@ -213,7 +219,8 @@ class HandMANOHead(BaseModule):
         rotmat = rot6d_to_matrix(params['pose6d'])
         pose_aa = matrix_to_axis_angle(rotmat).flatten(1)
         verts, joints = self.mano_forward(pose_aa, params['betas'])
-        return dict(heatmaps=hm['heatmaps'], joints2d_norm=hm['joints2d_norm'],
+        return dict(heatmaps=hm['heatmaps'], heatmap_logits=hm['heatmap_logits'],
+                    joints2d_norm=hm['joints2d_norm'],
                     mano_pose_rotmat=rotmat, mano_pose_aa=pose_aa, mano_betas=params['betas'],
                     hand_verts=verts, hand_joints=joints)
 
@@ -232,7 +239,8 @@ class HandMANOHead(BaseModule):
 
         Returns:
             dict of weighted scalars ``loss_mano_verts``, ``loss_mano_joints``,
-            ``loss_mano_pose``, ``loss_mano_shape``, ``loss_joints2d``.
+            ``loss_mano_pose``, ``loss_mano_shape``, ``loss_joints2d`` and, with
+            ``loss_heatmap`` configured, ``loss_heatmap``.
         """
         batch = preds['mano_betas'].shape[0]
         if mano_pose.shape != (batch, NUM_MANO_JOINTS * 3):
@@ -244,12 +252,15 @@ class HandMANOHead(BaseModule):
         with torch.no_grad():
             gt_verts, gt_joints = self.mano_forward(mano_pose, mano_shape)
             gt_rotmat = axis_angle_to_matrix(mano_pose.view(batch, NUM_MANO_JOINTS, 3))
-        return dict(
+        losses = dict(
             loss_mano_verts=self.loss_verts(preds['hand_verts'], gt_verts),
             loss_mano_joints=self.loss_joints(preds['hand_joints'], gt_joints),
             loss_mano_pose=self.loss_pose(preds['mano_pose_rotmat'], gt_rotmat),
             loss_mano_shape=self.loss_shape(preds['mano_betas'], mano_shape),
             loss_joints2d=self.loss_joints2d(preds['joints2d_norm'], joints2d_norm))
+        if self.loss_heatmap is not None:
+            losses['loss_heatmap'] = self.loss_heatmap(preds['heatmap_logits'], joints2d_norm)
+        return losses
 
     def predict(self, x: Tensor, hand_boxes: Tensor,
                 batch_data_samples: Sequence) -> List[InstanceData]:

@@ -175,10 +175,15 @@ class HourglassHeatmapNet(nn.Module):
         self.fc = nn.ModuleList([ConvBNAct(channels, channels, 1, act_cfg)])
         self.score = nn.ModuleList([nn.Conv2d(channels, num_joints, kernel_size=1)])
 
-    def spatial_softmax(self, latents: Tensor) -> Tensor:
-        """``(B, J, S, S)`` scores -> heatmaps, softmax of ``betas[j] * score`` over the cells."""
+    def spatial_softmax(self, latents: Tensor) -> Tuple[Tensor, Tensor]:
+        """``(B, J, S, S)`` scores -> heatmaps, softmax of ``betas[j] * score`` over the cells.
+
+        Returns:
+            heatmaps and their logits ``betas[j] * score``, both ``(B, J, S, S)``.
+        """
         scaled = latents.flatten(2) * self.betas
-        return scaled.softmax(dim=2).view(-1, self.num_joints, self.size, self.size)
+        shape = (-1, self.num_joints, self.size, self.size)
+        return scaled.softmax(dim=2).view(shape), scaled.view(shape)
 
     def soft_argmax(self, heatmaps: Tensor) -> Tensor:
         """``(B, J, S, S)`` heatmaps -> ``(B, J, 2)`` expected (u, v) cell centres / ``S``."""
@@ -193,12 +198,14 @@ class HourglassHeatmapNet(nn.Module):
 
         Returns:
             dict with ``heatmaps`` ``(B, J, size, size)`` (each sums to 1), ``features``
-            ``(B, channels, size, size)`` (the ``fc`` output fed to the encoder) and
+            ``(B, channels, size, size)`` (the ``fc`` output fed to the encoder),
+            ``heatmap_logits`` ``(B, J, size, size)`` (pre-softmax) and
             ``joints2d_norm`` ``(B, J, 2)`` (u, v) in box-normalised units.
         """
         if x.shape[-2:] != (self.size, self.size):
             raise ValueError(f'expected a ({self.size}, {self.size}) RoI feature, got '
                              f'shape {tuple(x.shape)}')
         y = self.fc[0](self.res[0](self.hg[0](x)))
-        heatmaps = self.spatial_softmax(self.score[0](y))
-        return dict(heatmaps=heatmaps, features=y, joints2d_norm=self.soft_argmax(heatmaps))
+        heatmaps, logits = self.spatial_softmax(self.score[0](y))
+        return dict(heatmaps=heatmaps, features=y, heatmap_logits=logits,
+                    joints2d_norm=self.soft_argmax(heatmaps))

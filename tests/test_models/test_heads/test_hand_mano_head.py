@@ -71,7 +71,7 @@ def test_spatial_softmax_scales_by_betas():
     with torch.no_grad():
         net.betas.copy_(torch.tensor([[1.0], [2.0], [0.5]]))
     latents = torch.randn(2, 3, 32, 32)
-    heatmaps = net.spatial_softmax(latents)
+    heatmaps, _ = net.spatial_softmax(latents)
     for j, beta in enumerate((1.0, 2.0, 0.5)):
         e = torch.exp(beta * latents[:, j])
         torch.testing.assert_close(heatmaps[:, j], e / e.sum(dim=(1, 2), keepdim=True))
@@ -106,7 +106,8 @@ def test_forward_shapes_and_rotation_path(head):
         out = head(x)
         hm = head.heatmap_head(x)
         pose6d = head.mano_regressor(head.encoder(hm['heatmaps'], hm['features']))['pose6d']
-    expected_shapes = dict(heatmaps=(2, 21, 32, 32), joints2d_norm=(2, 21, 2),
+    expected_shapes = dict(heatmaps=(2, 21, 32, 32), heatmap_logits=(2, 21, 32, 32),
+                           joints2d_norm=(2, 21, 2),
                            mano_pose_rotmat=(2, 16, 3, 3), mano_pose_aa=(2, 48),
                            mano_betas=(2, 10), hand_verts=(2, 778, 3), hand_joints=(2, 21, 3))
     assert {k: tuple(v.shape) for k, v in out.items()} == expected_shapes
@@ -153,6 +154,28 @@ def test_loss_on_hand_computed_example(head):
     for key, value in expected.items():
         assert losses[key].item() == pytest.approx(value, rel=1e-4), key
     assert (rot_z - torch.eye(3)).pow(2).sum() == 4
+
+
+def test_optional_heatmap_loss_uses_the_logits():
+    head = MODELS.build(dict(type='HandMANOHead', in_channels=32, roi_size=16,
+                             encoder_stages=3, mano_hidden=[32], mano_cfg=MANO_CFG,
+                             loss_heatmap=dict(type='HeatmapKLLoss', sigma=1.0,
+                                               loss_weight=2.0)))
+    torch.manual_seed(3)
+    assert 'loss_heatmap' not in HandMANOHead(
+        in_channels=32, roi_size=16, encoder_stages=3, mano_hidden=[32],
+        mano_cfg=MANO_CFG).loss(head(torch.randn(2, 32, 16, 16)), torch.zeros(2, 48),
+                                torch.zeros(2, 10), torch.full((2, 21, 2), 0.5))
+    preds = head(torch.randn(2, 32, 16, 16))
+    joints = torch.rand(2, 21, 2)
+    losses = head.loss(preds, torch.zeros(2, 48), torch.zeros(2, 10), joints)
+    # the logits are the heatmaps' pre-softmax scores ...
+    torch.testing.assert_close(preds['heatmap_logits'].flatten(2).softmax(2),
+                               preds['heatmaps'].flatten(2))
+    # ... and the term is the weighted KL divergence to the Gaussian targets.
+    target = MODELS.build(dict(type='HeatmapKLLoss', sigma=1.0, loss_weight=2.0))
+    torch.testing.assert_close(losses['loss_heatmap'],
+                               target(preds['heatmap_logits'], joints))
 
 
 def test_gradient_reaches_input_and_regressor(head):
