@@ -19,6 +19,7 @@ from mmhandobj.utils import (
     add_common_tool_args,
     apply_mmengine_patches,
     load_tool_config,
+    set_tensor_sharing_strategy,
     setup_distributed,
 )
 
@@ -85,7 +86,9 @@ def build_config(args: argparse.Namespace) -> Config:
 def main() -> None:
     args = parse_args()
     apply_mmengine_patches()
-    runner = Runner.from_cfg(build_config(args))
+    cfg = build_config(args)
+    set_tensor_sharing_strategy(cfg)
+    runner = Runner.from_cfg(cfg)
     runner.test()
 
 

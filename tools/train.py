@@ -20,6 +20,7 @@ from mmhandobj.utils import (
     apply_mmengine_patches,
     find_resume_checkpoint,
     load_tool_config,
+    set_tensor_sharing_strategy,
     setup_distributed,
     sweep_stale_temporary_files,
 )
@@ -75,6 +76,7 @@ def main() -> None:
     args = parse_args()
     apply_mmengine_patches()
     cfg = build_config(args)
+    set_tensor_sharing_strategy(cfg)
     lock = None
     if os.environ.get('RANK', '0') == '0':
         lock = PidLock(osp.join(cfg.work_dir, WORK_DIR_LOCK), f'work dir {cfg.work_dir}')
