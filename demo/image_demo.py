@@ -24,7 +24,7 @@ Examples (a frame of the quick-start synthetic world; with a detector, no boxes:
     python demo/image_demo.py data/synthetic/ho3d/train/SM3/rgb/0000.png \\
         configs/hfl/hfl_r18_synthetic.py work_dirs/hfl_r18_synthetic/epoch_10.pth \\
         --det-config configs/det/fcos_mbv3s_synthetic.py \\
-        --det-checkpoint work_dirs/fcos_mbv3s_synthetic/epoch_14.pth --out vis.jpg
+        --det-checkpoint work_dirs/fcos_mbv3s_synthetic/epoch_24.pth --out vis.jpg
 given boxes; the boxes are in pixels of that image and
 the intrinsics come from the frame's meta/<FRAME>.pkl "camMat"):
     python demo/image_demo.py data/synthetic/ho3d/train/<SEQ>/rgb/<FRAME>.png \\

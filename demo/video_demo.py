@@ -26,7 +26,7 @@ Example (a sequence of the quick-start synthetic world as a folder of frames):
     python demo/video_demo.py data/synthetic/ho3d/train/SM3/rgb \\
         configs/hfl/hfl_r18_synthetic.py work_dirs/hfl_r18_synthetic/epoch_10.pth \\
         --det-config configs/det/fcos_mbv3s_synthetic.py \\
-        --det-checkpoint work_dirs/fcos_mbv3s_synthetic/epoch_14.pth \\
+        --det-checkpoint work_dirs/fcos_mbv3s_synthetic/epoch_24.pth \\
         --cam-intr 614.6 614.0 312.4 236.1 --smooth --out sm3.mp4
 """
 import argparse

@@ -2,7 +2,7 @@
 # held-out sequences SM3 and ABF11, to compare with its ground-truth-box validation (same frames,
 # same metrics: Epoch(val) of configs/hfl/hfl_r18_synthetic.py). First write the detections:
 #   python tools/test.py configs/det/fcos_mbv3s_synthetic.py \
-#       work_dirs/fcos_mbv3s_synthetic/epoch_14.pth --out data/synthetic/fcos_mbv3s_sm3_dets.json
+#       work_dirs/fcos_mbv3s_synthetic/epoch_24.pth --out data/synthetic/fcos_mbv3s_sm3_dets.json
 #   python tools/test.py configs/hfl/hfl_r18_synthetic_detboxes.py \
 #       work_dirs/hfl_r18_synthetic/epoch_10.pth
 # Another detection file: --cfg-options test_dataloader.dataset.pipeline.1.det_file=DETS.json
