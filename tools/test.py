@@ -17,6 +17,7 @@ from mmengine.runner import Runner
 
 from mmhandobj.utils import (
     add_common_tool_args,
+    apply_malloc_config,
     apply_mmengine_patches,
     load_tool_config,
     set_tensor_sharing_strategy,
@@ -88,6 +89,7 @@ def main() -> None:
     apply_mmengine_patches()
     cfg = build_config(args)
     set_tensor_sharing_strategy(cfg)
+    apply_malloc_config(cfg)
     runner = Runner.from_cfg(cfg)
     runner.test()
 

@@ -17,6 +17,7 @@ from mmhandobj.utils import (
     PidLock,
     PidLockError,
     add_common_tool_args,
+    apply_malloc_config,
     apply_mmengine_patches,
     find_resume_checkpoint,
     load_tool_config,
@@ -77,6 +78,7 @@ def main() -> None:
     apply_mmengine_patches()
     cfg = build_config(args)
     set_tensor_sharing_strategy(cfg)
+    apply_malloc_config(cfg)
     lock = None
     if os.environ.get('RANK', '0') == '0':
         lock = PidLock(osp.join(cfg.work_dir, WORK_DIR_LOCK), f'work dir {cfg.work_dir}')

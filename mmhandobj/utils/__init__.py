@@ -8,6 +8,7 @@ from .checkpoint import (
     load_checkpoint_file,
     sweep_stale_temporary_files,
 )
+from .cpu_malloc import apply_malloc_config, retain_freed_memory
 from .dist import setup_distributed
 from .pid_lock import PidLock, PidLockError
 from .setup_env import register_all_modules
@@ -19,5 +20,5 @@ __all__ = [
     'apply_mmengine_patches', 'atomic_write_bytes', 'find_resume_checkpoint',
     'load_checkpoint_file', 'setup_distributed', 'sweep_stale_temporary_files',
     'register_all_modules', 'add_common_tool_args', 'load_tool_config',
-    'set_tensor_sharing_strategy'
+    'set_tensor_sharing_strategy', 'apply_malloc_config', 'retain_freed_memory'
 ]

@@ -27,6 +27,7 @@ from mmengine.structures import InstanceData
 from mmhandobj.models.inference_optim import optimize_for_inference
 from mmhandobj.registry import MODELS
 from mmhandobj.structures.hand_object_data_sample import HandObjectDataSample
+from mmhandobj.utils.cpu_malloc import apply_malloc_config
 
 DEFAULT_MODEL_CONFIG = 'configs/hfl/hfl_r50_ho3d.py'
 #: Optimizer of a config without ``optim_wrapper`` (a bare model config): the R50 schedules'.
@@ -147,11 +148,15 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='ResNet-18 trunk with 64-channel FPN/heads (quick checks)')
     parser.add_argument('--standin-mano', action='store_true',
                         help='use the generated stand-in MANO model (no MANO file needed)')
+    parser.add_argument('--malloc-default', action='store_true',
+                        help="keep glibc's allocator defaults instead of the config's "
+                        'malloc_retain_freed (mmhandobj/utils/cpu_malloc.py)')
     return parser.parse_args(argv)
 
 
 def main(argv=None) -> None:
     args = parse_args(argv)
+    retained = False if args.malloc_default else apply_malloc_config(Config.fromfile(args.config))
     MMLogger.get_instance('benchmark', log_level='WARNING')  # no per-parameter init log
     device = torch.device(args.device)
     if device.type == 'cuda':
@@ -197,7 +202,7 @@ def main(argv=None) -> None:
     print(f'device {device} ({name}), '
           f'batch {args.batch}, input {h}x{w}, amp {args.amp or "fp32"}, channels_last '
           f'train {train_last} test {test_last}, fused BN (test) {not args.no_fuse_bn}, '
-          f'tiny {args.tiny}, torch {torch.__version__}')
+          f'tiny {args.tiny}, malloc retains freed memory {retained}, torch {torch.__version__}')
     hyper = {k: optimizer.defaults.get(k) for k in ('lr', 'weight_decay', 'fused', 'foreach')}
     print(f'train optimizer {type(optimizer).__name__} {hyper} (from {args.config})')
     for mode in args.modes:

@@ -12,6 +12,7 @@ from typing import Callable, List
 import torch
 
 from mmhandobj.models.mano import ManoLayer
+from mmhandobj.utils.cpu_malloc import retain_freed_memory
 
 
 def parse_args() -> argparse.Namespace:
@@ -32,6 +33,9 @@ def parse_args() -> argparse.Namespace:
                         help='also time a per-sample loop and print the slowdown ratio')
     parser.add_argument('--threads', type=int, default=None,
                         help='torch CPU threads (default: torch default)')
+    parser.add_argument('--malloc-default', action='store_true',
+                        help="keep glibc's allocator defaults (default: freed memory is retained "
+                        'as the tools do, mmhandobj/utils/cpu_malloc.py)')
     return parser.parse_args()
 
 
@@ -100,6 +104,7 @@ def benchmark(args: argparse.Namespace, device: torch.device) -> List[List[str]]
 
 def main() -> None:
     args = parse_args()
+    retained = False if args.malloc_default else retain_freed_memory()
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     devices = [torch.device('cpu')] if args.device in ('auto', 'cpu') else []
@@ -111,7 +116,7 @@ def main() -> None:
     pose_kind = f'PCA ({args.ncomps} comps)' if args.use_pca else 'axis-angle (45)'
     print(f'ManoLayer benchmark: model {model}, batch {args.batch}, pose {pose_kind}, '
           f'median of {args.repeats} runs after {args.warmup} warm-up, '
-          f'{torch.get_num_threads()} CPU threads')
+          f'{torch.get_num_threads()} CPU threads, malloc retains freed memory {retained}')
     if any(d.type == 'cuda' for d in devices):
         print(f'CUDA device: {torch.cuda.get_device_name(0)}')
     header = ['device', 'pass', 'batched ms', 'samples/s', 'per-sample loop ms', 'loop/batched']
