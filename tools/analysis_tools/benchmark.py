@@ -8,7 +8,8 @@ config's ``optim_wrapper.optimizer``: fused Adam for the R50 configs), ``infer``
 ``tools/test.py`` (on an eval copy with the BatchNorms folded into the
 convs and channels-last weights, :func:`~mmhandobj.models.inference_optim.optimize_for_inference`).
 ``--channels-last`` / ``--no-channels-last`` force one layout for every mode, ``--no-fuse-bn``
-keeps the BatchNorms.
+keeps the BatchNorms, ``--no-p2-windows`` computes the full P2 maps on CPU as well and
+``--malloc-default`` keeps glibc's allocator defaults (each default as the tools run).
 """
 import argparse
 import contextlib
@@ -44,6 +45,13 @@ TINY_OVERRIDES = dict(
 )
 
 
+#: Hand and object boxes (x1y1x2y2, pixels of a 256x256 input) of the side-by-side speed
+#: anchor (../shared/bench/authors_speed.py feeds them to the authors' network): both sides
+#: crop the same RoIs, so the P2 windows (HandObjectRoIExtractor) cover the same cells.
+ANCHOR_HAND_BOX = (40.0, 60.0, 150.0, 200.0)
+ANCHOR_OBJ_BOX = (100.0, 80.0, 230.0, 220.0)
+
+
 def build_model(config: str, tiny: bool, standin_mano: bool) -> torch.nn.Module:
     """Build and initialise ``cfg.model`` (optionally tiny / with the stand-in MANO)."""
     model_cfg = copy.deepcopy(Config.fromfile(config).model)
@@ -70,10 +78,13 @@ def make_batch(batch: int, height: int, width: int, device: torch.device, mask_s
     """Random data samples carrying every field ``loss`` and ``predict`` read.
 
     ``mask_size`` is the side of the object mask target, the RoI extractor's output size.
+    The boxes are the anchor's (:data:`ANCHOR_HAND_BOX`, :data:`ANCHOR_OBJ_BOX`) scaled to
+    the input size.
     """
     gen = torch.Generator().manual_seed(seed)
-    hand = torch.tensor([[0.1 * width, 0.15 * height, 0.6 * width, 0.7 * height]])
-    obj = torch.tensor([[0.35 * width, 0.3 * height, 0.9 * width, 0.9 * height]])
+    scale = torch.tensor([width, height, width, height]) / 256.0
+    hand = torch.tensor([ANCHOR_HAND_BOX]) * scale
+    obj = torch.tensor([ANCHOR_OBJ_BOX]) * scale
     samples = []
     for _ in range(batch):
         gt = InstanceData()
@@ -148,6 +159,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='ResNet-18 trunk with 64-channel FPN/heads (quick checks)')
     parser.add_argument('--standin-mano', action='store_true',
                         help='use the generated stand-in MANO model (no MANO file needed)')
+    parser.add_argument('--no-p2-windows', action='store_true',
+                        help='full P2 maps and torchvision RoIAlign on CPU too (default: P2 only '
+                        'in the RoIs\' windows, HandObjectRoIExtractor cpu_windows)')
     parser.add_argument('--malloc-default', action='store_true',
                         help="keep glibc's allocator defaults instead of the config's "
                         'malloc_retain_freed (mmhandobj/utils/cpu_malloc.py)')
@@ -162,6 +176,9 @@ def main(argv=None) -> None:
     if device.type == 'cuda':
         torch.backends.cudnn.benchmark = True
     model = build_model(args.config, args.tiny, args.standin_mano).to(device)
+    if args.no_p2_windows:
+        model.roi_extractor.cpu_windows = False
+    windows = model.roi_extractor.uses_windows(device)
     train_last = args.channels_last
     test_last = not args.no_channels_last
     if train_last:
@@ -202,7 +219,8 @@ def main(argv=None) -> None:
     print(f'device {device} ({name}), '
           f'batch {args.batch}, input {h}x{w}, amp {args.amp or "fp32"}, channels_last '
           f'train {train_last} test {test_last}, fused BN (test) {not args.no_fuse_bn}, '
-          f'tiny {args.tiny}, malloc retains freed memory {retained}, torch {torch.__version__}')
+          f'tiny {args.tiny}, P2 windows {windows}, malloc retains freed memory {retained}, '
+          f'torch {torch.__version__}')
     hyper = {k: optimizer.defaults.get(k) for k in ('lr', 'weight_decay', 'fused', 'foreach')}
     print(f'train optimizer {type(optimizer).__name__} {hyper} (from {args.config})')
     for mode in args.modes:

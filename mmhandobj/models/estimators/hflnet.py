@@ -94,8 +94,13 @@ class HFLNet(BaseModel):
 
         The object feature is computed first, in the reference's order.
         """
-        p2_hand, p2_obj = self.neck(self.backbone(images))
-        rois = self.roi_extractor(p2_hand, p2_obj, hand_boxes, obj_boxes)
+        feats = self.backbone(images)
+        windows, size = None, None
+        if self.roi_extractor.uses_windows(images.device):
+            size = self.neck.p2_size(feats)
+            windows = self.roi_extractor.windows(hand_boxes, obj_boxes, size)
+        p2_hand, p2_obj = self.neck(feats, windows)
+        rois = self.roi_extractor(p2_hand, p2_obj, hand_boxes, obj_boxes, size)
         obj_feat, hand_feat = rois['obj'], rois['hand']
         if self.hand_to_obj_fusion is not None:
             obj_feat = self.hand_to_obj_fusion(obj_feat, rois['inter'])

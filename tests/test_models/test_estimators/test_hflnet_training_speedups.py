@@ -102,3 +102,61 @@ def test_schedule_optimizer_steps_like_the_per_parameter_adam(hfl_model_cfg, sch
     moved = (ref_params - initial).abs()
     assert moved.max() > 0.5 * hyper['lr'], 'the step left the parameters where they were'
     torch.testing.assert_close(params - initial, ref_params - initial, rtol=1e-4, atol=1e-7)
+
+
+def _float64_samples(boxes):
+    samples = make_training_samples()
+    for sample, (hand, obj) in zip(samples, boxes):
+        gt = sample.gt_instances
+        gt.hand_bboxes, gt.obj_bboxes = torch.tensor([hand]), torch.tensor([obj])
+        for key in gt.keys():
+            if gt[key].is_floating_point():
+                gt[key] = gt[key].double()
+    return samples
+
+
+# across the image border, and without overlap (the intersection crop reads nothing)
+WINDOW_BOXES = (([-6., 30., 30., 70.], [10., 40., 64., 64.]),
+                ([2., 2., 24., 20.], [40., 36., 62., 60.]))
+
+
+@pytest.mark.parametrize('variant', ['hfl', 'sho'])
+def test_p2_windows_give_the_same_training_step(hfl_model_cfg, variant):
+    """P2 computed only in the RoIs' windows with the matrix-product RoIAlign (CPU default)
+    against the full maps with torchvision's kernel: float64, so any wiring slip (a window
+    off by a cell, a missing border pad, a crop from the wrong map) shows above 1e-10."""
+    if variant == 'hfl':
+        cfg = hfl_model_cfg()
+    else:
+        cfg = copy.deepcopy(Config.fromfile('configs/_base_/models/sho_r50.py').model)
+        cfg.pop('data_preprocessor')
+        cfg['backbone']['depth'] = 18
+        cfg['neck'].update(in_channels=[64, 128, 256, 512], out_channels=32)
+        cfg['contextual_reasoning']['in_channels'] = 32
+        cfg['hand_head'].update(in_channels=32, mano_hidden=[64, 32],
+                                mano_cfg=dict(standin_seed=0, units='m', fingertips='sho'))
+        cfg['obj_head']['in_channels'] = 32
+    torch.manual_seed(0)
+    model = MODELS.build(cfg)
+    model.init_weights()
+    model = model.double().train()
+    assert model.roi_extractor.uses_windows(torch.device('cpu'))
+    full = copy.deepcopy(model)
+    full.roi_extractor.cpu_windows = False
+    images = torch.rand(2, 3, 64, 64, dtype=torch.float64)
+    samples = _float64_samples(WINDOW_BOXES)
+    losses, grads = losses_and_grads(model, images, samples)
+    ref_losses, ref_grads = losses_and_grads(full, images, samples)
+    for key in ref_losses:
+        torch.testing.assert_close(losses[key], ref_losses[key], rtol=1e-10, atol=1e-12)
+    grad = torch.cat([grads[k].flatten() for k in ref_grads])
+    ref = torch.cat([ref_grads[k].flatten() for k in ref_grads])
+    assert (grad - ref).norm() <= 1e-10 * ref.norm()
+    for net in (model, full):
+        net.eval()
+    with torch.no_grad():
+        hand = torch.tensor([b[0] for b in WINDOW_BOXES], dtype=torch.float64)
+        obj = torch.tensor([b[1] for b in WINDOW_BOXES], dtype=torch.float64)
+        out, ref_out = model.forward_raw(images, hand, obj), full.forward_raw(images, hand, obj)
+    for key in ref_out:
+        torch.testing.assert_close(out[key], ref_out[key], rtol=1e-9, atol=1e-10)

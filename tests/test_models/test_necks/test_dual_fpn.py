@@ -55,6 +55,47 @@ def test_shared_fpn_runs_once_on_identical_streams_and_twice_otherwise():
     torch.testing.assert_close(p2_hand, _explicit_p2(neck.fpn, *one))
 
 
+def _levels(batch, size, gen, dtype=torch.float64):
+    """C2..C5 of 8, 16, 32, 64 channels; C2 of ``size`` cells, each next level half (ceil)."""
+    sizes = [size]
+    for _ in range(3):
+        sizes.append((sizes[-1] + 1) // 2)
+    return tuple(torch.randn(batch, ch, s, s, generator=gen, dtype=dtype)
+                 for ch, s in zip((8, 16, 32, 64), sizes))
+
+
+def test_windows_hold_the_full_maps_cells():
+    # windows at each border, in the middle, one cell, the whole map; float64 so that the
+    # crop-and-pad computation must give the full map's numbers exactly (to 1e-12)
+    gen = torch.Generator().manual_seed(0)
+    neck = DualFPN(in_channels=(8, 16, 32, 64), out_channels=12).double()
+    hand, obj = _levels(4, 25, gen), _levels(4, 25, gen)
+    hand = (obj[0], *hand[1:])  # HFL-Net: one shared C2
+    full_hand, full_obj = neck((hand, obj))
+    hand_windows = [(0, 25, 0, 25), (0, 3, 20, 25), (12, 13, 7, 8), (22, 25, 0, 4)]
+    obj_windows = [(5, 17, 3, 11), (0, 25, 0, 1), (24, 25, 24, 25), (1, 24, 1, 24)]
+    win_hand, win_obj = neck((hand, obj), (hand_windows, obj_windows))
+    for windows, full, out in ((hand_windows, full_hand, win_hand),
+                               (obj_windows, full_obj, win_obj)):
+        assert len(out) == 4
+        for b, ((r0, r1, c0, c1), (feat, row, col)) in enumerate(zip(windows, out)):
+            assert (row, col) == (r0, c0) and feat.shape == (12, r1 - r0, c1 - c0)
+            torch.testing.assert_close(feat, full[b, :, r0:r1, c0:c1], rtol=1e-12, atol=1e-12)
+
+
+def test_shared_fpn_on_one_stream_computes_the_union_window_once():
+    gen = torch.Generator().manual_seed(0)
+    neck = DualFPN(in_channels=(8, 16, 32, 64), out_channels=12, share_weights=True).double()
+    one = _levels(2, 16, gen)
+    full, _ = neck((one, one))
+    win_hand, win_obj = neck((one, one), ([(0, 4, 2, 6), (3, 5, 3, 5)],
+                                          [(2, 9, 4, 8), (10, 16, 0, 2)]))
+    assert win_hand is win_obj
+    assert [(w.row, w.col, tuple(w.feat.shape[-2:])) for w in win_hand] == \
+        [(0, 2, (9, 6)), (3, 0, (13, 5))]
+    torch.testing.assert_close(win_hand[1].feat, full[1, :, 3:16, 0:5])
+
+
 def test_r50_fpn_parameter_count():
     neck = DualFPN()
     # docs/reference_parity.md R32: per stream top 524,544 + lat 262,400 + 131,328 + 65,792

@@ -2,6 +2,7 @@ import pytest
 import torch
 from torchvision.ops import roi_align
 
+from mmhandobj.models.necks.dual_fpn import P2Window
 from mmhandobj.models.roi_extractors import (
     HandObjectRoIExtractor,
     intersection_boxes,
@@ -82,3 +83,48 @@ def test_validate_boxes():
         validate_boxes(torch.tensor([[5., 0., 1., 1.]]), 'obj_bboxes')
     with pytest.raises(ValueError, match=r'\(B, 4\)'):
         validate_boxes(torch.zeros(2, 5), 'obj_bboxes')
+
+
+def _window_maps(full, windows):
+    """Each image's window cut from a full map, as the neck's windowed output."""
+    return [P2Window(full[b, :, r0:r1, c0:c1], r0, c0)
+            for b, (r0, r1, c0, c1) in enumerate(windows)]
+
+
+def test_windows_give_the_full_maps_crops():
+    # float64: the windowed matrix-product path equals torchvision's kernel on the full maps
+    gen = torch.Generator().manual_seed(0)
+    ext = HandObjectRoIExtractor(output_size=8)
+    p2_hand = torch.randn(4, 3, 16, 16, generator=gen, dtype=torch.float64)
+    p2_obj = torch.randn(4, 3, 16, 16, generator=gen, dtype=torch.float64)
+    hand = torch.tensor([[0., 0., 30., 20.], [4., 8., 24., 28.], [-10., 40., 20., 70.],
+                         [10., 12., 50., 60.]], dtype=torch.float64)
+    obj = torch.tensor([[20., 10., 64., 64.], [40., 36., 60., 60.], [0., 44., 36., 62.],
+                        [30., 20., 62., 64.]], dtype=torch.float64)  # image 1: no overlap
+    full = ext(p2_hand, p2_obj, hand, obj)
+    hand_windows, obj_windows = ext.windows(hand, obj, (16, 16))
+    assert hand_windows[0] == (0, 6, 0, 9) and hand_windows[2][0] == 10
+    assert obj_windows[1] == (2, 16, 1, 16)  # the union of the hand and the object box
+    out = ext(_window_maps(p2_hand, hand_windows), _window_maps(p2_obj, obj_windows),
+              hand, obj, map_size=(16, 16))
+    assert out['overlap'].tolist() == full['overlap'].tolist() == [True, False, True, True]
+    for key in ('hand', 'obj_in_hand', 'obj', 'inter'):
+        torch.testing.assert_close(out[key], full[key], rtol=1e-12, atol=1e-12)
+    assert not out['inter'][1].any()
+
+
+def test_a_window_without_its_boxes_is_refused():
+    ext = HandObjectRoIExtractor(output_size=4)
+    p2 = torch.randn(1, 2, 16, 16)
+    hand, obj = torch.tensor([[0., 0., 30., 30.]]), torch.tensor([[20., 20., 60., 60.]])
+    with pytest.raises(ValueError, match='window of image 0.*does not hold its boxes'):
+        ext(_window_maps(p2, [(0, 4, 0, 4)]), _window_maps(p2, [(0, 16, 0, 16)]), hand, obj,
+            map_size=(16, 16))
+    with pytest.raises(ValueError, match='need map_size'):
+        ext(_window_maps(p2, [(0, 16, 0, 16)]), _window_maps(p2, [(0, 16, 0, 16)]), hand, obj)
+
+
+def test_windows_only_on_cpu():
+    assert HandObjectRoIExtractor().uses_windows(torch.device('cpu'))
+    assert not HandObjectRoIExtractor().uses_windows(torch.device('cuda'))
+    assert not HandObjectRoIExtractor(cpu_windows=False).uses_windows(torch.device('cpu'))
