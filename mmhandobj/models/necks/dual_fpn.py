@@ -79,11 +79,14 @@ class P2FPN(nn.Module):
             raise ValueError(f'P2FPN: {len(windows)} windows for a batch of {c2.shape[0]}')
         height, width = c2.shape[-2:]
         top = F.interpolate(p, size=(height, width), mode='bilinear', align_corners=False)
+        # per image first: the backward of a batch slice would zero-fill the whole batch's
+        # gradient once per window, that of unbind stacks the B image gradients once
+        tops, c2s = top.unbind(0), c2.unbind(0)
         out = []
         for b, (r0, r1, c0, c1) in enumerate(windows):
             h0, h1, w0, w1 = max(r0 - 1, 0), min(r1 + 1, height), max(c0 - 1, 0), min(c1 + 1, width)
-            x = top[b:b + 1, :, h0:h1, w0:w1] + \
-                self.lateral_convs[2](c2[b:b + 1, :, h0:h1, w0:w1])
+            x = tops[b][None, :, h0:h1, w0:w1] + \
+                self.lateral_convs[2](c2s[b][None, :, h0:h1, w0:w1])
             x = F.pad(x, (1 - (c0 - w0), 1 - (w1 - c1), 1 - (r0 - h0), 1 - (h1 - r1)))
             feat = F.conv2d(x, self.smooth_conv.weight, self.smooth_conv.bias)
             out.append(P2Window(feat[0], r0, c0))
