@@ -98,7 +98,10 @@ def separable_roi_align(feat: Tensor, weights_y: Tensor, weights_x: Tensor) -> T
     Returns:
         Tensor: (K, C, S, S).
     """
+    # one contiguous copy of the map (a channels-last window would otherwise be copied by
+    # every product), then per box (C*h, w) @ (w, S) and (S, h) @ (C, h, S)
+    feat = feat.contiguous()
     weights_y = weights_y.to(feat.dtype)
     weights_x = weights_x.to(feat.dtype)
-    cols = torch.matmul(feat.unsqueeze(0), weights_x.transpose(1, 2).unsqueeze(1))  # K,C,h,S
-    return torch.matmul(weights_y.unsqueeze(1), cols)
+    return torch.stack([torch.matmul(wy, torch.matmul(feat, wx.t()))
+                        for wy, wx in zip(weights_y, weights_x)])
