@@ -6,7 +6,9 @@ back to the kernel on ``free``, so the next step's activations and gradients of 
 are page-faulted in again, 4 KiB at a time, and zero-filled by the kernel. An HFL-Net R50
 training step at batch 8 (256x256, 2 CPU cores) took 0.6-1.0 million minor page faults
 (2.5-4 GB) and 1-3.6 s of system time out of 13-14 s; with the freed memory kept, 2 faults and
-0.02 s. Inference at batch 8: 2.17 -> 2.55 images/s in the same session.
+0.02 s. ``benchmark.py`` with and without (``--malloc-default``), back to back: training step
+0.72 / 0.67 images/s, inference 2.62 / 2.53 (2.55 / 2.17 in a process that had not trained
+first). ``benchmark_mano.py`` forward+backward at batch 64: 6.8-9.3 ms / 11.6-13.1 ms.
 
 :func:`retain_freed_memory` sets three ``mallopt`` parameters of the running process:
 ``M_MMAP_MAX = 0`` (large blocks come from the heap, not from ``mmap``), ``M_TRIM_THRESHOLD``
