@@ -38,6 +38,29 @@ def build_hfl_model_cfg(tiny: bool = True) -> dict:
     return model
 
 
+SHO_MODEL_CONFIG = Path(__file__).parents[1] / 'configs' / '_base_' / 'models' / 'sho_r50.py'
+
+
+def build_tiny_sho_model_cfg() -> dict:
+    """The R50 Semi-Hand-Object model config shrunk to a depth-18 trunk and 32 channels, with
+    the stand-in MANO (seed 0, metres, SHO's fingertips)."""
+    cfg = copy.deepcopy(Config.fromfile(str(SHO_MODEL_CONFIG)).model)
+    cfg.pop('data_preprocessor')
+    cfg['backbone']['depth'] = 18
+    cfg['neck'].update(in_channels=[64, 128, 256, 512], out_channels=32)
+    cfg['contextual_reasoning']['in_channels'] = 32
+    cfg['hand_head'].update(in_channels=32, mano_hidden=[64, 32],
+                            mano_cfg=dict(standin_seed=0, units='m', fingertips='sho'))
+    cfg['obj_head']['in_channels'] = 32
+    return cfg
+
+
+@pytest.fixture(scope='session')
+def sho_model_cfg() -> Callable[[], dict]:
+    """:func:`build_tiny_sho_model_cfg`, as a fixture."""
+    return build_tiny_sho_model_cfg
+
+
 @pytest.fixture(scope='session')
 def tiny_model_options() -> dict:
     """:data:`TINY_MODEL_OPTIONS`, as a fixture (a fresh copy)."""

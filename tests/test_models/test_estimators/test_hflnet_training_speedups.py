@@ -121,21 +121,11 @@ WINDOW_BOXES = (([-6., 30., 30., 70.], [10., 40., 64., 64.]),
 
 
 @pytest.mark.parametrize('variant', ['hfl', 'sho'])
-def test_p2_windows_give_the_same_training_step(hfl_model_cfg, variant):
+def test_p2_windows_give_the_same_training_step(hfl_model_cfg, sho_model_cfg, variant):
     """P2 computed only in the RoIs' windows with the matrix-product RoIAlign (CPU default)
     against the full maps with torchvision's kernel: float64, so any wiring slip (a window
     off by a cell, a missing border pad, a crop from the wrong map) shows above 1e-10."""
-    if variant == 'hfl':
-        cfg = hfl_model_cfg()
-    else:
-        cfg = copy.deepcopy(Config.fromfile('configs/_base_/models/sho_r50.py').model)
-        cfg.pop('data_preprocessor')
-        cfg['backbone']['depth'] = 18
-        cfg['neck'].update(in_channels=[64, 128, 256, 512], out_channels=32)
-        cfg['contextual_reasoning']['in_channels'] = 32
-        cfg['hand_head'].update(in_channels=32, mano_hidden=[64, 32],
-                                mano_cfg=dict(standin_seed=0, units='m', fingertips='sho'))
-        cfg['obj_head']['in_channels'] = 32
+    cfg = hfl_model_cfg() if variant == 'hfl' else sho_model_cfg()
     torch.manual_seed(0)
     model = MODELS.build(cfg)
     model.init_weights()

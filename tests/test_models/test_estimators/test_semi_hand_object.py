@@ -1,4 +1,3 @@
-import copy
 from pathlib import Path
 
 import pytest
@@ -10,27 +9,15 @@ from torchvision.ops import roi_align
 from mmhandobj.models.estimators import SemiHandObject
 from mmhandobj.registry import MODELS
 
-SHO_MODEL_CONFIG = Path(__file__).parents[3] / 'configs' / '_base_' / 'models' / 'sho_r50.py'
 HAND = torch.tensor([[4., 6., 40., 44.], [20., 10., 60., 50.]])
 OBJ = torch.tensor([[20., 24., 60., 62.], [2., 52., 30., 63.]])  # 2nd: no overlap
-
-
-def _tiny_sho_cfg() -> dict:
-    cfg = copy.deepcopy(Config.fromfile(str(SHO_MODEL_CONFIG)).model)
-    cfg.pop('data_preprocessor')
-    cfg['backbone']['depth'] = 18
-    cfg['neck'].update(in_channels=[64, 128, 256, 512], out_channels=32)
-    cfg['contextual_reasoning']['in_channels'] = 32
-    cfg['hand_head'].update(in_channels=32, mano_hidden=[64, 32],
-                            mano_cfg=dict(standin_seed=0, units='m', fingertips='sho'))
-    cfg['obj_head']['in_channels'] = 32
-    return cfg
+SHO_MODEL_CONFIG = Path(__file__).parents[3] / 'configs' / '_base_' / 'models' / 'sho_r50.py'
 
 
 @pytest.fixture(scope='module')
-def model():
+def model(sho_model_cfg):
     torch.manual_seed(0)
-    net = MODELS.build(_tiny_sho_cfg())
+    net = MODELS.build(sho_model_cfg())
     net.init_weights()
     return net.eval()
 
@@ -109,12 +96,12 @@ def test_sho_settings_and_parameter_count():
     assert sum(p.numel() for p in net.parameters() if p.requires_grad) == 33_299_859
 
 
-def test_refuses_two_stream_parts():
-    cfg = _tiny_sho_cfg()
+def test_refuses_two_stream_parts(sho_model_cfg):
+    cfg = sho_model_cfg()
     cfg['backbone']['split_stages'] = (2, 3)
     with pytest.raises(ValueError, match='split_stages=()'):
         MODELS.build(cfg)
-    cfg = _tiny_sho_cfg()
+    cfg = sho_model_cfg()
     cfg['neck']['share_weights'] = False
     with pytest.raises(ValueError, match='share_weights=True'):
         MODELS.build(cfg)
