@@ -6,7 +6,7 @@ from mmengine.model import BaseModule
 from torch import Tensor
 from torchvision.ops import roi_align
 
-from mmhandobj.models.necks.dual_fpn import P2Window, Window, union_window
+from mmhandobj.models.necks.dual_fpn import P2Window, Window
 from mmhandobj.models.roi_extractors.separable_roi_align import (
     roi_align_axis_weights,
     separable_roi_align,
@@ -136,9 +136,8 @@ class HandObjectRoIExtractor(BaseModule):
             per_image = []
             for b in range(weights_y.shape[0]):
                 window = (*support(weights_y[b]), *support(weights_x[b]))
-                per_image.append(union_window(window, (0, 1, 0, 1))
-                                 if window[0] == window[1] or window[2] == window[3]
-                                 else window)
+                empty = window[0] == window[1] or window[2] == window[3]
+                per_image.append((0, 1, 0, 1) if empty else window)
             out.append(per_image)
         return out[0], out[1]
 
