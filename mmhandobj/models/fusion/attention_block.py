@@ -1,4 +1,6 @@
 """Conv-projected multi-head attention block over RoI feature maps (the authors' CR ``Block``)."""
+from typing import Optional
+
 import torch.nn.functional as F
 from torch import Tensor, nn
 
@@ -17,9 +19,17 @@ class Mlp(nn.Module):
         self.act = nn.GELU()
         self.fc2 = nn.Linear(hidden_channels, channels)
 
-    def forward(self, x: Tensor) -> Tensor:
-        """(B, N, C) -> (B, N, C)."""
-        return self.fc2(self.act(self.fc1(x)))
+    def forward(self, x: Tensor, out_channels: Optional[int] = None) -> Tensor:
+        """(B, N, C) -> (B, N, C), or only its first ``out_channels`` channels.
+
+        Output channel ``j`` of ``fc2`` reads row ``j`` of its weight only, so the first
+        ``out_channels`` outputs are ``fc2``'s first rows applied to the same hidden
+        activations: exactly the full output's slice, for a fraction of ``fc2``'s products.
+        """
+        hidden = self.act(self.fc1(x))
+        if out_channels is None:
+            return self.fc2(hidden)
+        return F.linear(hidden, self.fc2.weight[:out_channels], self.fc2.bias[:out_channels])
 
 
 class AttentionBlock(nn.Module):
@@ -62,20 +72,29 @@ class AttentionBlock(nn.Module):
         # matrices in memory). Channels-last maps already have it.
         return heads if heads.stride(-1) == 1 else heads.contiguous()
 
-    def forward(self, query: Tensor, key: Tensor) -> Tensor:
+    def forward(self, query: Tensor, key: Tensor,
+                out_channels: Optional[int] = None) -> Tensor:
         """Attend from ``query`` to ``key``.
 
         Args:
             query (Tensor): (B, C, H, W).
             key (Tensor): (B, C, H', W'); values are projected from it too.
+            out_channels (int, optional): Return only the first ``out_channels`` channels,
+                computed without the others' share of the MLP's second layer (the
+                LayerNorm before the MLP still needs every channel of the attention output).
 
         Returns:
-            Tensor: (B, C, H, W).
+            Tensor: (B, C, H, W), or (B, out_channels, H, W).
         """
         b, c, h, w = query.shape
         attn = F.scaled_dot_product_attention(
             self._heads(self.encode_query(query)), self._heads(self.encode_key(key)),
             self._heads(self.encode_value(key)))
-        x = query.flatten(2).transpose(1, 2) + attn.transpose(1, 2).reshape(b, h * w, c)
-        x = x + self.mlp(self.norm2(x))
-        return x.transpose(1, 2).reshape(b, c, h, w)
+        # The residual is added in the heads' layout, (B, N, heads, C/heads) with the query's
+        # tokens first: the sum is then written token-major and flattening the heads is a
+        # view, where reshaping the attention output to (B, N, C) first would copy it.
+        tokens = query.flatten(2).transpose(1, 2)
+        x = (tokens.unflatten(2, (self.num_heads, -1)) + attn.transpose(1, 2)).flatten(2)
+        keep = slice(None) if out_channels is None else slice(out_channels)
+        x = x[..., keep] + self.mlp(self.norm2(x), out_channels)
+        return x.transpose(1, 2).reshape(b, -1, h, w)

@@ -47,11 +47,12 @@ class _AttentionFusion(BaseModule):
         use_cbam = cbam or cbam_cfg is not None
         self.cbam = CBAM(channels, **(cbam_cfg or {})) if use_cbam else None
 
-    def _attend(self, query: Tensor, key: Tensor) -> Tensor:
+    def _attend(self, query: Tensor, key: Tensor, out_channels: Optional[int] = None) -> Tensor:
+        """Run the blocks; the last one returns only ``out_channels`` channels when given."""
         if self.cbam is not None:
             query = self.cbam(query)
-        for layer in self.layers:
-            query = layer(query, key)
+        for i, layer in enumerate(self.layers):
+            query = layer(query, key, out_channels if i == len(self.layers) - 1 else None)
         return query
 
 
@@ -61,7 +62,8 @@ class ObjectToHandFusion(_AttentionFusion):
 
     ``x = cat([hand, obj_in_hand.detach()])`` (2C channels) attends to itself (query = key =
     x; with CBAM the query is CBAM(x), the key stays x); the first C output channels are the
-    enhanced hand feature (a slice, no fusion conv).
+    enhanced hand feature (a slice, no fusion conv). The last block computes only those C
+    channels (``AttentionBlock(out_channels=C)``: half of its MLP's second layer, same values).
 
     Args:
         in_channels (int): C, channels of each input RoI feature. Default 256.
@@ -89,7 +91,7 @@ class ObjectToHandFusion(_AttentionFusion):
         if self.detach_context:
             obj_feat = obj_feat.detach()
         x = torch.cat([hand_feat, obj_feat], dim=1)
-        return self._attend(x, x)[:, :self.in_channels]
+        return self._attend(x, x, out_channels=self.in_channels)
 
 
 @MODELS.register_module()

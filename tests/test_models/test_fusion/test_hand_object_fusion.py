@@ -78,6 +78,32 @@ def test_object_to_hand_fusion_slices_hand_half_and_detaches():
     assert obj.grad is None and hand.grad is not None and hand.grad.abs().sum() > 0
 
 
+@pytest.mark.parametrize('channels_last', [False, True])
+def test_block_out_channels_equals_the_full_outputs_slice_with_its_gradients(channels_last):
+    # Two layers: only the last one may drop channels (the first one's output is the next
+    # query). Oracle: the explicit block, full width, sliced afterwards.
+    fusion = ObjectToHandFusion(in_channels=8, num_heads=4, num_layers=2).double()
+    _randomise(fusion)
+    fmt = torch.channels_last if channels_last else torch.contiguous_format
+    hand = torch.randn(2, 8, 4, 5, dtype=torch.float64).to(memory_format=fmt)
+    obj = torch.randn(2, 8, 4, 5, dtype=torch.float64).to(memory_format=fmt)
+    hand.requires_grad_(True)
+    out = fusion(hand, obj)
+    grads = torch.autograd.grad(out.square().sum(), [hand, *fusion.parameters()])
+
+    ref_hand = hand.detach().clone().requires_grad_(True)
+    x = torch.cat([ref_hand, obj], 1)
+    first, second = fusion.layers
+    ref = _explicit_block(second, _explicit_block(first, x, x), x)[:, :8]
+    ref_grads = torch.autograd.grad(ref.square().sum(), [ref_hand, *fusion.parameters()])
+    assert out.shape == (2, 8, 4, 5)
+    torch.testing.assert_close(out, ref)
+    for got, want in zip(grads, ref_grads):
+        torch.testing.assert_close(got, want)
+    # the dropped outputs take no gradient into the second MLP layer's rows
+    assert grads[-2][8:].abs().max() == 0 and grads[-1][8:].abs().max() == 0
+
+
 def test_hand_to_object_fusion_cross_attention_and_no_overlap_constant():
     fusion = HandToObjectFusion(in_channels=8, num_heads=4).double()
     _randomise(fusion)
