@@ -49,6 +49,7 @@ from mmhandobj.datasets.object_models import ObjectModelBank
 from mmhandobj.datasets.transforms import read_image
 from mmhandobj.evaluation.functional import root_relative_to_camera
 from mmhandobj.evaluation.metrics import box_iou
+from mmhandobj.utils import apply_malloc_config
 from mmhandobj.visualization.drawing import draw_skeleton
 
 IMAGE_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp')
@@ -270,6 +271,7 @@ def main() -> None:
     except ValueError as err:
         raise SystemExit(f'--det-config: {err}') from None
     model = init_model(args.config, args.checkpoint, device=args.device, optimize=True)
+    apply_malloc_config(model.cfg)  # as tools/test.py: the config's malloc_retain_freed
     models = ObjectModels(args.obj_model_root or default_obj_model_root(model.cfg))
     out_json = args.out_json or osp.splitext(args.out)[0] + '.jsonl'
     for path in (args.out, out_json):

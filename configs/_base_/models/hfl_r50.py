@@ -2,7 +2,8 @@
 # LeakyReLU(0.01) backbone, no ImageNet mean/std (input RGB in [0, 1]), RoIAlign 32x32 on P2,
 # one 4-head interaction block per direction, hourglass + MANO hand head, 21-keypoint object
 # votes solved by EPnP-RANSAC (top-10 votes per keypoint with confidence > 0.5).
-# 46,080,659 trainable parameters, ~23.19 GMAC per 256x256 image.
+# 46,080,659 trainable parameters, 22.66 GMAC per 256x256 image (the authors' code: 23.19,
+# it also computes the discarded half of the object-to-hand block's last MLP layer).
 # The reference initialised the trunk from torchvision's ImageNet ResNet-50; set
 # model.backbone.init_cfg = dict(type='Pretrained', checkpoint='torchvision://resnet50')
 # (downloads) or a local path to do so.

@@ -49,7 +49,7 @@ class P2FPN(nn.Module):
     bias and PyTorch's default init.
 
     With ``windows`` the P2 level (the C2 lateral, the sum and the 3x3 smoothing, 5.3 of the
-    R50 model's 23.2 GMAC) is computed per image only in its window, from a crop one cell wider
+    R50 model's 22.7 GMAC) is computed per image only in its window, from a crop one cell wider
     on each side (zero-padded where that crosses the map border, as the full conv's padding):
     the same values as the full map's cells there, to float rounding.
 
