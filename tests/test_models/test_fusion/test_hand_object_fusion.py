@@ -2,6 +2,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 from torch.nn.attention import SDPBackend, sdpa_kernel
+from torch.utils.flop_counter import FlopCounterMode
 
 from mmhandobj.models.fusion import CBAM, AttentionBlock, HandToObjectFusion, ObjectToHandFusion
 
@@ -102,6 +103,21 @@ def test_block_out_channels_equals_the_full_outputs_slice_with_its_gradients(cha
         torch.testing.assert_close(got, want)
     # the dropped outputs take no gradient into the second MLP layer's rows
     assert grads[-2][8:].abs().max() == 0 and grads[-1][8:].abs().max() == 0
+
+
+def test_object_to_hand_block_multiplies_only_for_the_kept_half():
+    # Closed-form count of the products the block must do for B = 1, C = 8 (2C = 16 attended
+    # channels), S = 4 (N = 16 tokens), MLP hidden 4 * 2C: the q/k/v projections, q k^T and
+    # attn v over all heads, fc1, and fc2 for the C kept outputs only.
+    c, s = 8, 4
+    n, width, hidden = s * s, 2 * c, 4 * 2 * c
+    expected_macs = 3 * n * width * width + 2 * n * n * width + n * width * hidden + \
+        n * hidden * c
+    fusion = ObjectToHandFusion(in_channels=c, num_heads=4)
+    counter = FlopCounterMode(display=False)
+    with torch.no_grad(), sdpa_kernel(SDPBackend.MATH), counter:
+        fusion(torch.randn(1, c, s, s), torch.randn(1, c, s, s))
+    assert counter.get_total_flops() == 2 * expected_macs
 
 
 def test_hand_to_object_fusion_cross_attention_and_no_overlap_constant():
