@@ -50,8 +50,8 @@ from mmhandobj.apis.detection import (
 from mmhandobj.apis.inference import default_obj_model_root
 from mmhandobj.datasets.object_models import ObjectModelBank
 from mmhandobj.datasets.transforms import read_image
+from mmhandobj.engine import apply_process_settings
 from mmhandobj.evaluation.functional import root_relative_to_camera
-from mmhandobj.utils import apply_malloc_config
 from mmhandobj.visualization import HandObjectVisualizer, find_mano_layer
 
 FINGERS = ('thumb', 'index', 'middle', 'ring', 'pinky')
@@ -155,7 +155,7 @@ def main() -> None:
         print(f'no --cam-intr: assuming fx = fy = {fx:.1f}, cx = {cx:.1f}, cy = {cy:.1f} px; '
               'the object distance depends on this guess')
     model = init_model(args.config, args.checkpoint, device=args.device, optimize=True)
-    apply_malloc_config(model.cfg)  # as tools/test.py: the config's malloc_retain_freed
+    apply_process_settings(model.cfg)  # as ProcessSettingsHook does in the tools
     found['obj_name'] = usable_object_name(found['obj_name'],
                                            args.obj_model_root or default_obj_model_root(model.cfg))
     try:

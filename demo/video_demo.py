@@ -47,9 +47,9 @@ from mmhandobj.apis.smoothing import HandObjectSmoother
 from mmhandobj.datasets.detection_classes import category_side_or_name, is_hand_category
 from mmhandobj.datasets.object_models import ObjectModelBank
 from mmhandobj.datasets.transforms import read_image
+from mmhandobj.engine import apply_process_settings
 from mmhandobj.evaluation.functional import root_relative_to_camera
 from mmhandobj.evaluation.metrics import box_iou
-from mmhandobj.utils import apply_malloc_config
 from mmhandobj.visualization.drawing import draw_skeleton
 
 IMAGE_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp')
@@ -271,7 +271,7 @@ def main() -> None:
     except ValueError as err:
         raise SystemExit(f'--det-config: {err}') from None
     model = init_model(args.config, args.checkpoint, device=args.device, optimize=True)
-    apply_malloc_config(model.cfg)  # as tools/test.py: the config's malloc_retain_freed
+    apply_process_settings(model.cfg)  # as ProcessSettingsHook does in the tools
     models = ObjectModels(args.obj_model_root or default_obj_model_root(model.cfg))
     out_json = args.out_json or osp.splitext(args.out)[0] + '.jsonl'
     for path in (args.out, out_json):

@@ -17,10 +17,8 @@ from mmengine.runner import Runner
 
 from mmhandobj.utils import (
     add_common_tool_args,
-    apply_malloc_config,
     apply_mmengine_patches,
     load_tool_config,
-    set_tensor_sharing_strategy,
     setup_distributed,
 )
 
@@ -88,8 +86,6 @@ def main() -> None:
     args = parse_args()
     apply_mmengine_patches()
     cfg = build_config(args)
-    set_tensor_sharing_strategy(cfg)
-    apply_malloc_config(cfg)
     runner = Runner.from_cfg(cfg)
     runner.test()
 

@@ -17,13 +17,10 @@ from mmhandobj.utils import (
     PidLock,
     PidLockError,
     add_common_tool_args,
-    apply_malloc_config,
     apply_mmengine_patches,
     find_resume_checkpoint,
     load_tool_config,
-    set_tensor_sharing_strategy,
     setup_distributed,
-    sweep_stale_temporary_files,
 )
 
 #: Lock file of a work dir while a training runs in it.
@@ -77,8 +74,6 @@ def main() -> None:
     args = parse_args()
     apply_mmengine_patches()
     cfg = build_config(args)
-    set_tensor_sharing_strategy(cfg)
-    apply_malloc_config(cfg)
     lock = None
     if os.environ.get('RANK', '0') == '0':
         lock = PidLock(osp.join(cfg.work_dir, WORK_DIR_LOCK), f'work dir {cfg.work_dir}')
@@ -86,7 +81,6 @@ def main() -> None:
             lock.acquire()
         except PidLockError as err:
             raise SystemExit(f'{err} (another training writes there: pass --work-dir)') from None
-        sweep_stale_temporary_files(cfg.work_dir)
     try:
         Runner.from_cfg(cfg).train()
     finally:

@@ -1,10 +1,13 @@
+from .atomic_checkpoint_hook import AtomicCheckpointHook
 from .metric_out_dir_hook import MetricOutDirHook
 from .optimize_for_inference_hook import OptimizeForInferenceHook
+from .process_settings_hook import ProcessSettingsHook, apply_process_settings
 from .rng_state_hook import RNGStateHook
 from .validate_before_train_hook import ValidateBeforeTrainHook
 from .visualization_hook import HandObjectVisualizationHook
 
 __all__ = [
-    'MetricOutDirHook', 'OptimizeForInferenceHook', 'RNGStateHook', 'ValidateBeforeTrainHook',
-    'HandObjectVisualizationHook'
+    'AtomicCheckpointHook', 'HandObjectVisualizationHook', 'MetricOutDirHook',
+    'OptimizeForInferenceHook', 'ProcessSettingsHook', 'RNGStateHook',
+    'ValidateBeforeTrainHook', 'apply_process_settings'
 ]

@@ -1,4 +1,4 @@
-"""Safe, atomic checkpoints for MMEngine, and the one place that patches MMEngine.
+"""Safe checkpoint loading, atomic local writes, and the one place that patches MMEngine.
 
 MMEngine 0.10.7 calls ``torch.load(filename)`` without ``weights_only``; since torch 2.6 that
 means safe (weights-only) loading, which refuses the message-hub objects every MMEngine
@@ -6,22 +6,22 @@ checkpoint holds, so ``--resume`` fails. Instead of switching safe loading off,
 :func:`apply_mmengine_patches` registers a local-file loader that keeps ``weights_only=True``
 and allow-lists exactly the globals MMEngine's own checkpoints contain
 (:data:`MMENGINE_CHECKPOINT_GLOBALS`). Anything else is refused with an error that names the
-offending global.
+offending global. That loader is the only change made to MMEngine from outside; it is applied
+by :func:`apply_mmengine_patches` (idempotent, only under the torch versions it is written for),
+which the tools, :func:`mmhandobj.apis.init_model` and
+:class:`~mmhandobj.engine.AtomicCheckpointHook` call. Nothing is patched on import.
 
-It also makes MMEngine's local file writes atomic (:class:`AtomicLocalBackend`, and the
-``last_checkpoint`` file that ``CheckpointHook`` writes with a plain ``open``): a file is
-written to a temporary file in the same folder (normal permissions, i.e. ``0o666`` minus the
-umask), flushed to disk, renamed over the target and the folder is synced, so an interrupted
-save never leaves a truncated ``epoch_N.pth`` or an empty ``last_checkpoint``.
-
-Nothing is patched on import: the tools and :func:`mmhandobj.apis.init_model` call
-:func:`apply_mmengine_patches` (idempotent), which applies each patch only to the MMEngine /
-torch versions it is written for.
+Atomic writes (:func:`atomic_write_bytes`): a file is written to a temporary file in the same
+folder (normal permissions, i.e. ``0o666`` minus the umask), flushed to disk, renamed over the
+target and the folder is synced, so an interrupted save never leaves a truncated
+``epoch_N.pth`` or an empty ``last_checkpoint``. :class:`AtomicLocalBackend` is MMEngine's local
+storage backend with these writes, registered under the backend name :data:`ATOMIC_BACKEND`
+(MMEngine's own ``register_backend``; the ``'local'`` backend is left as it is);
+:class:`~mmhandobj.engine.AtomicCheckpointHook` saves through it.
 
 For a file you trust that holds other objects, set the environment variable
 ``MMHANDOBJ_TRUST_CHECKPOINTS=1`` (full pickle loading; never do this for downloaded files).
 """
-import builtins
 import errno
 import glob
 import os
@@ -31,7 +31,7 @@ import re
 import uuid
 import zipfile
 from pathlib import Path
-from typing import IO, Any, List, Optional, Union
+from typing import Any, List, Optional, Union
 
 import mmengine
 import numpy as np
@@ -43,10 +43,10 @@ from mmengine.runner.checkpoint import CheckpointLoader
 from mmengine.utils import digit_version
 
 TRUST_ENV = 'MMHANDOBJ_TRUST_CHECKPOINTS'
-#: MMEngine releases whose internals the patches are written for: [first, end).
-PATCHED_MMENGINE_RANGE = ('0.10.0', '0.11.0')
 #: torch release from which ``torch.load`` is weights-only by default (MMEngine resume breaks).
 TORCH_WEIGHTS_ONLY_DEFAULT = '2.6.0'
+#: MMEngine storage-backend name of :class:`AtomicLocalBackend` (``backend_args['backend']``).
+ATOMIC_BACKEND = 'atomic_local'
 #: Marker in the names of temporary files written by :func:`atomic_write_bytes`.
 TMP_MARKER = '.tmp-'
 _TMP_NAME = re.compile(r'^\.(?P<target>.+)' + re.escape(TMP_MARKER) + r'(?P<pid>\d+)-[0-9a-f]+$')
@@ -219,8 +219,9 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
+@register_backend(ATOMIC_BACKEND)
 class AtomicLocalBackend(LocalBackend):
-    """MMEngine's local storage backend whose writes are atomic."""
+    """MMEngine's local storage backend whose writes are atomic (:func:`atomic_write_bytes`)."""
 
     def put(self, obj: bytes, filepath: Union[str, Path]) -> None:
         atomic_write_bytes(obj, filepath)
@@ -229,42 +230,13 @@ class AtomicLocalBackend(LocalBackend):
         atomic_write_bytes(obj.encode(encoding), filepath)
 
 
-class _AtomicTextFile:
-    """A write-only text file that appears at its path, complete, only when closed."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self.parts: List[str] = []
-
-    def write(self, text: str) -> int:
-        self.parts.append(text)
-        return len(text)
-
-    def __enter__(self) -> '_AtomicTextFile':
-        return self
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None:
-            atomic_write_bytes(''.join(self.parts).encode('utf-8'), self.path)
-
-
-def _checkpoint_hook_open(file: Any, mode: str = 'r', *args, **kwargs) -> Union[IO, Any]:
-    """``open`` seen by MMEngine's checkpoint hook: ``last_checkpoint`` is written atomically."""
-    if mode == 'w' and osp.basename(str(file)) == 'last_checkpoint':
-        return _AtomicTextFile(str(file))
-    return builtins.open(file, mode, *args, **kwargs)
-
-
 def apply_mmengine_patches() -> None:
-    """Patch MMEngine's checkpoint loading and local writes (idempotent; called by the tools).
+    """Apply the one patch of MMEngine this project needs (idempotent, version-gated).
 
-    * torch >= 2.6: MMEngine's local checkpoint loader becomes :func:`load_checkpoint_file`
-      (weights-only with MMEngine's own globals, clear errors for empty/truncated files).
-    * MMEngine 0.10.x: the local storage backend writes atomically
-      (:class:`AtomicLocalBackend`) and ``CheckpointHook`` writes ``last_checkpoint``
-      atomically.
-
-    Other MMEngine versions get no patch of their internals (a warning says so).
+    torch >= 2.6 (:data:`TORCH_WEIGHTS_ONLY_DEFAULT`): MMEngine's local checkpoint loader
+    becomes :func:`load_checkpoint_file` (weights-only with MMEngine's own globals, clear errors
+    for empty or truncated files), so ``resume`` and ``load_from`` work under safe loading.
+    Older torch loads with full pickle by default and gets no patch.
     """
     global _patched
     if _patched:
@@ -272,14 +244,6 @@ def apply_mmengine_patches() -> None:
     _patched = True
     if digit_version(torch.__version__) >= digit_version(TORCH_WEIGHTS_ONLY_DEFAULT):
         CheckpointLoader.register_scheme(prefixes='', loader=_mmengine_local_loader, force=True)
-    first, end = PATCHED_MMENGINE_RANGE
-    if not digit_version(first) <= digit_version(mmengine.__version__) < digit_version(end):
-        print_log(f'mmengine {mmengine.__version__} is outside {first} <= version < {end}: '
-                  'checkpoint writes are not made atomic', logger='current', level=30)
-        return
-    from mmengine.hooks import checkpoint_hook
-    register_backend('local', AtomicLocalBackend, force=True, prefixes='')
-    checkpoint_hook.open = _checkpoint_hook_open
 
 
 def find_resume_checkpoint(work_dir: str) -> Optional[str]:

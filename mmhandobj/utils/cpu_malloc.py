@@ -78,9 +78,10 @@ def retain_freed_memory() -> bool:
 def apply_malloc_config(cfg: Config) -> bool:
     """Apply ``cfg.malloc_retain_freed`` to this process.
 
-    Called by ``tools/train.py``, ``tools/test.py`` and ``tools/analysis_tools/benchmark.py``
-    before any model or dataloader is built, and by the demos once the model is built (the
-    library's ``init_model`` leaves the process allocator alone).
+    Called through :func:`mmhandobj.engine.apply_process_settings`: by
+    :class:`~mmhandobj.engine.ProcessSettingsHook` at the start of every Runner run, and by the
+    demos and ``tools/analysis_tools/benchmark.py`` (the library's ``init_model`` leaves the
+    process allocator alone).
 
     Args:
         cfg: The tool's config. A missing key, ``False`` or ``None`` leave glibc's defaults.

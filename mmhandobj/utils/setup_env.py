@@ -9,6 +9,7 @@ def register_all_modules(init_scope: bool = True) -> None:
         init_scope: Whether to set ``mmhandobj`` as the current default scope.
     """
     import mmhandobj.datasets  # noqa: F401
+    import mmhandobj.engine  # noqa: F401
     import mmhandobj.evaluation  # noqa: F401
     import mmhandobj.models  # noqa: F401
     import mmhandobj.visualization  # noqa: F401

@@ -25,8 +25,9 @@ CONFIG_KEY = 'tensor_sharing_strategy'
 def set_tensor_sharing_strategy(cfg: Config) -> Optional[str]:
     """Apply ``cfg.tensor_sharing_strategy`` to :mod:`torch.multiprocessing` (whole process).
 
-    Called by ``tools/train.py`` and ``tools/test.py`` before the dataloaders start their
-    workers (forked workers inherit the setting).
+    Called through :func:`mmhandobj.engine.apply_process_settings`, by
+    :class:`~mmhandobj.engine.ProcessSettingsHook` before the dataloaders start their workers
+    (forked workers inherit the setting).
 
     Args:
         cfg: The tool's config. A missing key or ``None`` leaves PyTorch's default.

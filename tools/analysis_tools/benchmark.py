@@ -25,10 +25,10 @@ from mmengine.logging import MMLogger
 from mmengine.optim import build_optim_wrapper
 from mmengine.structures import InstanceData
 
+from mmhandobj.engine import apply_process_settings
 from mmhandobj.models.inference_optim import optimize_for_inference
 from mmhandobj.registry import MODELS
 from mmhandobj.structures.hand_object_data_sample import HandObjectDataSample
-from mmhandobj.utils.cpu_malloc import apply_malloc_config
 
 DEFAULT_MODEL_CONFIG = 'configs/hfl/hfl_r50_ho3d.py'
 #: Optimizer of a config without ``optim_wrapper`` (a bare model config): the R50 schedules'.
@@ -170,7 +170,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    retained = False if args.malloc_default else apply_malloc_config(Config.fromfile(args.config))
+    retained = (False if args.malloc_default else
+                apply_process_settings(Config.fromfile(args.config))['malloc_retain_freed'])
     MMLogger.get_instance('benchmark', log_level='WARNING')  # no per-parameter init log
     device = torch.device(args.device)
     if device.type == 'cuda':
