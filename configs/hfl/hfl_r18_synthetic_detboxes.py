@@ -8,34 +8,30 @@
 # Another detection file: --cfg-options test_dataloader.dataset.pipeline.1.det_file=DETS.json
 # A frame without a detection above score_thr falls back to its ground-truth box (counted and
 # logged as a warning); fallback='image' drops the box instead.
-_base_ = ['./hfl_r18_synthetic.py']
+_base_ = [
+    '../_base_/default_runtime.py', '../_base_/models/hfl_r18.py',
+    '../_base_/datasets/synthetic_ho3d.py', '../_base_/schedules/adam_10e_step8.py'
+]
 
-input_size = 96
-roi_size = 16
-# The validation pipeline of hfl_r18_synthetic.py with LoadDetectedBoxes after the loading.
+# The validation pipeline of datasets/synthetic_ho3d.py with LoadDetectedBoxes after the loading.
 det_pipeline = [
     dict(type='LoadHandObjectImage', on_error='raise'),
     dict(type='LoadDetectedBoxes', det_file='data/synthetic/fcos_mbv3s_sm3_dets.json',
          score_thr=0.3, obj_selection='score', fallback='gt', hand_side='gt',
-         obj_model_root='data/synthetic/ho3d/models'),
+         obj_model_root={{_base_.obj_model_root}}),
     dict(type='LoadObjectMask'),
-    dict(type='GenerateHandVertices', mano_root='data/synthetic/ho3d/mano'),
+    dict(type='GenerateHandVertices', mano_root={{_base_.mano_root}}),
     dict(type='CanonicalizeHandSide'),
-    dict(type='GetHandObjectCrop', expand=1.5),
-    dict(type='HandObjectAffine', input_size=input_size, interpolation='bilinear'),
-    dict(type='GenerateHandObjectTargets', hand_expand=1.1, obj_expand=1.0, mask_size=roi_size),
+    dict(type='GetHandObjectCrop', expand={{_base_.crop_expand}}),
+    dict(type='HandObjectAffine', input_size={{_base_.input_size}}, interpolation='bilinear'),
+    dict(type='GenerateHandObjectTargets', hand_expand=1.1, obj_expand=1.0,
+         mask_size={{_base_.mask_size}}),
     dict(type='PackHandObjectInputs'),
 ]
+# The held-out sequences (the validation frames), with the detected boxes.
 test_dataloader = dict(
-    _delete_=True,
-    batch_size=8,
-    num_workers=2,
     persistent_workers=False,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    collate_fn=dict(type='pseudo_collate'),
-    dataset=dict(type='SyntheticHO3DDataset', data_root='data/synthetic/ho3d', num_frames=768,
-                 seed=0, gen_workers=2, split='val', val_sequences=['SM3', 'ABF11'],
-                 test_mode=True,
-                 pipeline=det_pipeline))
+    dataset=dict(split='val', val_sequences={{_base_.val_sequences}}, pipeline=det_pipeline))
 test_evaluator = {{_base_.val_evaluator}}
+default_hooks = dict(logger=dict(interval=10))
+custom_hooks = [dict(type='RNGStateHook'), dict(type='ValidateBeforeTrainHook')]

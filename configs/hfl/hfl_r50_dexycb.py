@@ -6,9 +6,3 @@ _base_ = [
     '../_base_/default_runtime.py', '../_base_/models/hfl_r50.py',
     '../_base_/datasets/dexycb.py', '../_base_/schedules/adam_40e_step5.py'
 ]
-
-val_evaluator = [
-    dict(type='DexYCBHandMetric'),
-    dict(type='ObjectPoseMetric', obj_model_root='data/dexycb/models'),
-]
-test_evaluator = val_evaluator

@@ -11,10 +11,3 @@ _base_ = [
     '../_base_/default_runtime.py', '../_base_/models/hfl_r50.py',
     '../_base_/datasets/ho3d.py', '../_base_/schedules/adam_70e_step10.py'
 ]
-
-val_evaluator = [
-    dict(type='HO3DMetric', version='v2'),
-    dict(type='ObjectPoseMetric', obj_model_root='data/ho3d/models', symmetric_objects=[],
-         rep_frame='crop', exclude_from_mean=['019_pitcher_base']),
-]
-test_evaluator = val_evaluator

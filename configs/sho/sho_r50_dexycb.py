@@ -33,9 +33,3 @@ test_pipeline = [
 train_dataloader = dict(batch_size=24, dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(batch_size=16, dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
-
-val_evaluator = [
-    dict(type='DexYCBHandMetric'),
-    dict(type='ObjectPoseMetric', obj_model_root='data/dexycb/models'),
-]
-test_evaluator = val_evaluator

@@ -36,10 +36,3 @@ test_pipeline = [
 train_dataloader = dict(batch_size=24, dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(batch_size=16, dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
-
-val_evaluator = [
-    dict(type='HO3DMetric', version='v2'),
-    dict(type='ObjectPoseMetric', obj_model_root='data/ho3d/models', symmetric_objects=[],
-         rep_frame='crop', exclude_from_mean=['019_pitcher_base']),
-]
-test_evaluator = val_evaluator

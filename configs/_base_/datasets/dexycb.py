@@ -45,3 +45,9 @@ val_dataloader = dict(
     dataset=dict(type=dataset_type, data_root=data_root, setup='s0', split='test',
                  obj_model_root='models', test_mode=True, pipeline=test_pipeline))
 test_dataloader = val_dataloader
+
+val_evaluator = [
+    dict(type='DexYCBHandMetric'),
+    dict(type='ObjectPoseMetric', obj_model_root=data_root + '/models'),
+]
+test_evaluator = val_evaluator

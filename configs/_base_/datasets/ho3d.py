@@ -49,3 +49,10 @@ val_dataloader = dict(
     dataset=dict(type=dataset_type, data_root=data_root, version='v2', split='evaluation',
                  obj_model_root='models', test_mode=True, pipeline=test_pipeline))
 test_dataloader = val_dataloader
+
+val_evaluator = [
+    dict(type='HO3DMetric', version='v2'),
+    dict(type='ObjectPoseMetric', obj_model_root=data_root + '/models', symmetric_objects=[],
+         rep_frame='crop', exclude_from_mean=['019_pitcher_base']),
+]
+test_evaluator = val_evaluator

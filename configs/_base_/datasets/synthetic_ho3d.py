@@ -9,36 +9,47 @@ data_root = 'data/synthetic/ho3d'
 num_frames = 768
 val_sequences = ['SM3', 'ABF11']
 gen_workers = 2
+# Network input (px, square), object-mask target side (px; equals the model's RoI size,
+# models/hfl_r18.py roi_size) and crop size relative to the hand-object box.
+input_size = 96
+mask_size = 16
+crop_expand = 1.5
+mano_root = data_root + '/mano'  # the world's stand-in MANO model (GT meshes)
+obj_model_root = data_root + '/models'
 
 train_pipeline = [
     dict(type='LoadHandObjectImage', on_error='raise'),
     dict(type='LoadObjectMask'),
     dict(type='CanonicalizeHandSide'),
-    dict(type='GetHandObjectCrop', expand=1.5, shift_factor=0.1, scale_factor=0.2,
-         rot_mode='uniform', rot_prob=1.0,
-         rot_factor=3.141592653589793),  # rad: pi = 180 deg (uniform half-range)
-    dict(type='HandObjectAffine', input_size=256, interpolation='nearest'),
-    dict(type='GenerateHandObjectTargets', hand_expand=1.1, obj_expand=1.0, mask_size=32),
+    dict(type='GetHandObjectCrop', expand=crop_expand, shift_factor=0.1, scale_factor=0.2,
+         rot_mode='gaussian', rot_prob=0.6,
+         rot_factor=3.141592653589793 / 6),  # rad: pi / 6 = 30 deg (Gaussian sigma)
+    dict(type='HandObjectAffine', input_size=input_size, interpolation='bilinear'),
+    dict(type='GenerateHandObjectTargets', hand_expand=1.1, obj_expand=1.0, mask_size=mask_size),
     dict(type='HandObjectPhotometric', blur_range=(0.0, 0.5), brightness=0.5, contrast=0.5,
          saturation=0.5, hue=0.15),  # blur sigma in px, hue in turns
     dict(type='PackHandObjectInputs'),
 ]
-# Held-out train sequence with full GT: also the GT mesh (world's stand-in MANO) for mesh metrics.
+# Held-out train sequences with full GT: also the GT mesh (world's stand-in MANO) for mesh metrics.
 val_pipeline = [
     dict(type='LoadHandObjectImage', on_error='raise'),
-    dict(type='GenerateHandVertices', mano_root=data_root + '/mano'),
+    dict(type='LoadObjectMask'),
+    dict(type='GenerateHandVertices', mano_root=mano_root),
     dict(type='CanonicalizeHandSide'),
-    dict(type='GetHandObjectCrop', expand=1.5),
-    dict(type='HandObjectAffine', input_size=256, interpolation='nearest'),
-    dict(type='GenerateHandObjectTargets', hand_expand=1.1, obj_expand=1.0, mask_size=32),
+    dict(type='GetHandObjectCrop', expand=crop_expand),
+    dict(type='HandObjectAffine', input_size=input_size, interpolation='bilinear'),
+    dict(type='GenerateHandObjectTargets', hand_expand=1.1, obj_expand=1.0, mask_size=mask_size),
     dict(type='PackHandObjectInputs'),
 ]
+# The synthetic evaluation split mimics HO3D's (wrist and hand box only); tools/test.py writes
+# the server files (<work_dir>/test/pred.json, pred.zip) and scores them against the world's
+# released-GT files (<work_dir>/test/scores.txt).
 test_pipeline = [
     dict(type='LoadHandObjectImage', on_error='raise'),
     dict(type='CanonicalizeHandSide'),
-    dict(type='GetHandObjectCrop', expand=1.5),
-    dict(type='HandObjectAffine', input_size=256, interpolation='nearest'),
-    dict(type='GenerateHandObjectTargets', hand_expand=1.1, obj_expand=1.0, mask_size=32),
+    dict(type='GetHandObjectCrop', expand=crop_expand),
+    dict(type='HandObjectAffine', input_size=input_size, interpolation='bilinear'),
+    dict(type='GenerateHandObjectTargets', hand_expand=1.1, obj_expand=1.0, mask_size=mask_size),
     dict(type='PackHandObjectInputs'),
 ]
 
@@ -74,3 +85,7 @@ test_dataloader = dict(
     dataset=dict(type=dataset_type, data_root=data_root, num_frames=num_frames, seed=0,
                  gen_workers=gen_workers, split='evaluation',
                  test_mode=True, pipeline=test_pipeline))
+
+object_metric = dict(type='ObjectPoseMetric', obj_model_root=obj_model_root, symmetric_objects=[])
+val_evaluator = [dict(type='HO3DMetric', version=None), object_metric]
+test_evaluator = [dict(type='HO3DMetric', version=None, gt_dir=data_root), object_metric]

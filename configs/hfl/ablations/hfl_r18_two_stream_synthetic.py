@@ -1,6 +1,12 @@
 # Quick-start-sized two-stream HFL-Net (nothing shared: a whole trunk and an FPN per stream),
 # otherwise configs/hfl/hfl_r18_synthetic.py: same data, schedule and seed.
 #   python tools/train.py configs/hfl/ablations/hfl_r18_two_stream_synthetic.py
-_base_ = ['../hfl_r18_synthetic.py']
+_base_ = [
+    '../../_base_/default_runtime.py', '../../_base_/models/hfl_r18.py',
+    '../../_base_/datasets/synthetic_ho3d.py', '../../_base_/schedules/adam_10e_step8.py'
+]
+
+default_hooks = dict(logger=dict(interval=10))
+custom_hooks = [dict(type='RNGStateHook'), dict(type='ValidateBeforeTrainHook')]
 
 model = dict(backbone=dict(split_stages=(0, 1, 2, 3, 4)))

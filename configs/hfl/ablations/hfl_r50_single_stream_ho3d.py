@@ -1,5 +1,8 @@
 # HFL-Net ablation, HO3D v2: single-stream trunk (every stage shared by hand and object) and
 # one FPN; both interaction blocks kept. Everything else as configs/hfl/hfl_r50_ho3d.py.
-_base_ = ['../hfl_r50_ho3d.py']
+_base_ = [
+    '../../_base_/default_runtime.py', '../../_base_/models/hfl_r50.py',
+    '../../_base_/datasets/ho3d.py', '../../_base_/schedules/adam_70e_step10.py'
+]
 
 model = dict(backbone=dict(split_stages=()), neck=dict(share_weights=True))
