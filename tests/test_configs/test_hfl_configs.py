@@ -72,7 +72,7 @@ def test_r50_forward_on_flagship_input_size():
     boxes = torch.tensor([[40., 50., 160., 170.]])
     with torch.no_grad():
         out = model.forward_raw(torch.rand(1, 3, 256, 256), boxes, boxes + 30)
-    assert out['hand_verts'].shape == (1, 778, 3)
+    assert out['hand_verts3d'].shape == (1, 778, 3)
     assert out['obj_vote_conf'].shape == (1, 32, 32, 21)
 
 

@@ -14,10 +14,10 @@ from .array_utils import (
     check_points,
     check_same_shape,
     finite_sample_mask,
-                        to_float64,
+    to_float64,
 )
 from .fscore import (
-                        HO3D_FSCORE_THRESHOLDS,
+    HO3D_FSCORE_THRESHOLDS,
     fscore,
     fscore_from_distances,
     fscore_multi,
@@ -25,13 +25,13 @@ from .fscore import (
 )
 from .hand_frames import root_relative_to_camera
 from .ho3d_scorer import (
-                        HO3D_EVAL_SIZES,
-                        HO3D_GT_FILES,
-                        HO3D_SCORE_KEYS,
-                        format_ho3d_scores,
-                        ho3d_scores,
-                        load_ho3d_gt,
-                        load_ho3d_pred,
+    HO3D_EVAL_SIZES,
+    HO3D_GT_FILES,
+    HO3D_SCORE_KEYS,
+    format_ho3d_scores,
+    ho3d_scores,
+    load_ho3d_gt,
+    load_ho3d_pred,
 )
 from .keypoint_error import (
     KEYPOINT_2D_AUC_MAX_PX,

@@ -7,10 +7,9 @@ from mmengine.model import BaseModel
 from mmengine.structures import InstanceData
 from torch import Tensor
 
-from mmhandobj.models.heads.object_keypoint_head import DEFAULT_TEST_CFG
 from mmhandobj.models.roi_extractors import validate_boxes
 from mmhandobj.registry import MODELS
-from mmhandobj.structures.geometry import box_normalised_to_pixels, pixels_to_box_normalised
+from mmhandobj.structures.geometry import pixels_to_box_normalised
 from mmhandobj.structures.hand_object_data_sample import HandObjectDataSample
 
 SampleList = List[HandObjectDataSample]
@@ -40,9 +39,11 @@ class HFLNet(BaseModel):
             ``FloatingPointError`` naming the loss when a loss is NaN/inf. It costs one
             host-device sync per step (MMEngine's logging already syncs on the losses every
             iteration, so the extra cost is small); set False to skip it.
-        test_cfg (dict, optional): ``vote_topk`` (10), ``vote_conf_thr`` (0.5),
-            ``pnp_min_points`` (6): PnP vote selection (reference ``bestCnt`` etc.), passed to
-            the object head's ``predict``.
+        test_cfg (dict, optional): ``vote_topk``, ``vote_conf_thr``, ``pnp_min_points``: PnP
+            vote selection (reference ``bestCnt`` etc.), passed to the object head's
+            ``predict``, which fills the keys left out from its defaults
+            (:data:`~mmhandobj.models.heads.object_keypoint_head.DEFAULT_TEST_CFG`: 10, 0.5,
+            6).
         init_cfg (dict, optional): MMEngine init config.
     """
 
@@ -60,7 +61,7 @@ class HFLNet(BaseModel):
         self.hand_head = MODELS.build(hand_head)
         self.obj_head = MODELS.build(obj_head)
         self.train_cfg = {'check_finite': True, **(train_cfg or {})}
-        self.test_cfg = {**DEFAULT_TEST_CFG, **(test_cfg or {})}
+        self.test_cfg = dict(test_cfg or {})
 
     # ------------------------------------------------------------------ forward
     def forward_raw(self, images: Tensor, hand_boxes: Tensor,
@@ -73,20 +74,22 @@ class HFLNet(BaseModel):
             obj_boxes (Tensor): (B, 4) object boxes x1y1x2y2, input pixels.
 
         Returns:
-            dict of tensors:
+            The hand head's and the object head's output dicts merged (batched tensors; the
+            names of the data-sample contract where it has the quantity):
 
-            - ``hand_joints2d`` (B, 21, 2): soft-argmax joints normalised to the hand box
-              ((0, 0) top-left, (1, 1) bottom-right); ``hand_joints2d_px`` (B, 21, 2) the same
-              in input (crop) pixels; ``hand_heatmaps`` (B, 21, S, S).
-            - ``hand_verts`` (B, 778, 3), ``hand_joints`` (B, 21, 3): metres, wrist-centred,
-              simple joint order.
-            - ``mano_pose_rotmat`` (B, 16, 3, 3), ``mano_pose_aa`` (B, 48), ``mano_betas``
-              (B, 10).
+            - ``hand_joints2d_boxnorm`` (B, 21, 2): soft-argmax joints normalised to the hand
+              box ((0, 0) top-left, (1, 1) bottom-right); ``hand_joints2d_crop`` (B, 21, 2)
+              the same in input (crop) pixels; ``hand_heatmaps`` (B, 21, S, S) and their
+              ``hand_heatmap_logits``.
+            - ``hand_verts3d`` (B, 778, 3), ``hand_joints3d`` (B, 21, 3): metres,
+              wrist-centred, simple joint order.
+            - ``mano_pose_rotmat`` (B, 16, 3, 3), ``mano_pose`` (B, 48) axis-angle,
+              ``mano_shape`` (B, 10).
             - ``obj_vote_x``, ``obj_vote_y`` (B, S, S, 21): votes normalised to the object
               box; ``obj_vote_conf`` (B, S, S, 21) in (0, 1).
         """
         hand_preds, obj_preds = self._run(images, hand_boxes, obj_boxes)
-        return self._format(hand_preds, obj_preds, hand_boxes)
+        return {**hand_preds, **obj_preds}
 
     def _head_features(self, images: Tensor, hand_boxes: Tensor,
                        obj_boxes: Tensor) -> Tuple[Tensor, Tensor]:
@@ -112,21 +115,8 @@ class HFLNet(BaseModel):
         """Network forward; returns the raw output dicts of the hand and object heads."""
         hand_feat, obj_feat = self._head_features(images, hand_boxes, obj_boxes)
         obj_preds = self.obj_head(obj_feat)
-        hand_preds = self.hand_head(hand_feat)
+        hand_preds = self.hand_head(hand_feat, hand_boxes)
         return hand_preds, obj_preds
-
-    @staticmethod
-    def _format(hand_preds: Dict[str, Tensor], obj_preds: Dict[str, Tensor],
-                hand_boxes: Tensor) -> Dict[str, Tensor]:
-        """Flat ``forward_raw`` dict from the two heads' outputs."""
-        out = dict(hand_joints2d=hand_preds['joints2d_norm'],
-                   hand_heatmaps=hand_preds['heatmaps'])
-        for key in ('hand_verts', 'hand_joints', 'mano_pose_rotmat', 'mano_pose_aa',
-                    'mano_betas'):
-            out[key] = hand_preds[key]
-        out['hand_joints2d_px'] = box_normalised_to_pixels(out['hand_joints2d'], hand_boxes)
-        out.update(obj_preds)
-        return out
 
     def forward(self, inputs: Tensor, data_samples: Optional[SampleList] = None,
                 mode: str = 'tensor') -> Union[Dict[str, Tensor], SampleList]:
@@ -195,7 +185,8 @@ class HFLNet(BaseModel):
         gather = lambda field: self._gather(data_samples, field, device)  # noqa: E731
         losses = dict(self.hand_head.loss(
             hand_preds,
-            joints2d_norm=pixels_to_box_normalised(gather('hand_joints2d_crop'), hand_boxes),
+            hand_joints2d_boxnorm=pixels_to_box_normalised(gather('hand_joints2d_crop'),
+                                                           hand_boxes),
             mano_pose=gather('mano_pose'), mano_shape=gather('mano_shape')))
         losses.update(self.obj_head.loss(
             obj_preds, pixels_to_box_normalised(gather('obj_kps2d_crop'), obj_boxes),

@@ -5,18 +5,11 @@ import torch
 from mmengine.model import BaseModule
 from torch import Tensor, nn
 
+from mmhandobj.models.heads.weight_init import hfl_head_init_cfg
 from mmhandobj.registry import MODELS
 
 from .attention_block import AttentionBlock
 from .cbam import CBAM
-
-# Reference init (`model.init_weights` of the authors): conv N(0, 1e-3), linear N(0, 1e-2),
-# biases 0, BatchNorm 1/0, LayerNorm left at PyTorch's default.
-DEFAULT_FUSION_INIT = [
-    dict(type='Normal', layer='Conv2d', std=0.001, bias=0),
-    dict(type='Normal', layer='Linear', std=0.01, bias=0),
-    dict(type='Constant', layer='BatchNorm2d', val=1, bias=0),
-]
 
 
 class _AttentionFusion(BaseModule):
@@ -34,13 +27,15 @@ class _AttentionFusion(BaseModule):
         cbam (bool): Insert a :class:`CBAM` on the query before the attention.
         cbam_cfg (dict, optional): Keyword arguments of :class:`CBAM` besides ``channels``;
             giving it implies ``cbam=True``.
-        init_cfg (list[dict], optional): Default :data:`DEFAULT_FUSION_INIT`.
+        init_cfg (list[dict], optional): Default the reference init of the heads and these
+            blocks (:func:`~mmhandobj.models.heads.hfl_head_init_cfg`; LayerNorm keeps
+            PyTorch's default).
     """
 
     def __init__(self, channels: int, num_heads: int, mlp_ratio: float, num_layers: int,
                  detach_context: bool, cbam: bool, cbam_cfg: Optional[dict],
                  init_cfg) -> None:
-        super().__init__(init_cfg=DEFAULT_FUSION_INIT if init_cfg is None else init_cfg)
+        super().__init__(init_cfg=hfl_head_init_cfg() if init_cfg is None else init_cfg)
         self.detach_context = detach_context
         self.layers = nn.ModuleList(
             [AttentionBlock(channels, num_heads, mlp_ratio) for _ in range(num_layers)])

@@ -32,6 +32,10 @@ from .weight_init import hfl_head_init_cfg
 
 NUM_MANO_JOINTS = 16
 NUM_BETAS = 10
+#: Fields of :meth:`HandMANOHead.forward` that :meth:`HandMANOHead.predict` puts in
+#: ``pred_instances`` (besides ``hand_joints2d_img``).
+PREDICT_FIELDS = ('hand_joints3d', 'hand_verts3d', 'hand_joints2d_crop', 'mano_pose',
+                  'mano_shape')
 
 #: MANO settings of the reference (manopth ``ManoLayer`` built in ``utils.get_network``).
 DEFAULT_MANO_CFG: Dict = dict(
@@ -138,7 +142,8 @@ class HandMANOHead(BaseModule):
             and 100.
         loss_heatmap (dict, optional): An extra dense term on the heatmaps (e.g.
             :class:`~mmhandobj.models.losses.HeatmapKLLoss`), called as
-            ``loss(heatmap_logits, joints2d_norm)``; ``None`` (the reference) = no such term.
+            ``loss(hand_heatmap_logits, hand_joints2d_boxnorm)``; ``None`` (the reference) =
+            no such term.
         init_cfg (dict | list[dict], optional): ``None`` = the reference init
             (:func:`hfl_head_init_cfg`); ``[]`` = PyTorch defaults.
     """
@@ -196,36 +201,45 @@ class HandMANOHead(BaseModule):
             verts, joints = verts / 1000, joints / 1000
         return verts, joints
 
-    def forward(self, x: Tensor) -> Dict[str, Tensor]:
-        """Predict the hand.
+    def forward(self, x: Tensor, hand_boxes: Optional[Tensor] = None) -> Dict[str, Tensor]:
+        """Predict the hand (the names of the data-sample contract, batched, as tensors).
 
         Args:
             x: ``(B, in_channels, roi_size, roi_size)`` fused hand RoI feature.
+            hand_boxes: ``(B, 4)`` hand RoI boxes x1y1x2y2, crop pixels; when given, the 2D
+                joints are also returned in crop pixels.
 
         Returns:
             dict with
-            ``heatmaps`` ``(B, 21, S, S)`` (softmax over the cells) and their
-            ``heatmap_logits``,
-            ``joints2d_norm`` ``(B, 21, 2)`` soft-argmax (u = column, v = row) in [0, 1] of the
-            hand box,
-            ``mano_pose_rotmat`` ``(B, 16, 3, 3)``, ``mano_pose_aa`` ``(B, 48)`` (radians),
-            ``mano_betas`` ``(B, 10)``,
-            ``hand_verts`` ``(B, 778, 3)`` and ``hand_joints`` ``(B, 21, 3)`` (simple order),
-            metres, wrist-centred.
+            ``hand_heatmaps`` ``(B, 21, S, S)`` (softmax over the cells) and their
+            ``hand_heatmap_logits``,
+            ``hand_joints2d_boxnorm`` ``(B, 21, 2)`` soft-argmax (u = column, v = row) in
+            [0, 1] of the hand box,
+            ``hand_joints2d_crop`` ``(B, 21, 2)`` the same in crop pixels (only with
+            ``hand_boxes``),
+            ``mano_pose_rotmat`` ``(B, 16, 3, 3)``, ``mano_pose`` ``(B, 48)`` (axis-angle,
+            radians), ``mano_shape`` ``(B, 10)`` (betas),
+            ``hand_verts3d`` ``(B, 778, 3)`` and ``hand_joints3d`` ``(B, 21, 3)`` (simple
+            order), metres, wrist-centred.
         """
         hm = self.heatmap_head(x)
-        code = self.encoder(hm['heatmaps'], hm['features'])
+        code = self.encoder(hm['hand_heatmaps'], hm['features'])
         params = self.mano_regressor(code)
         rotmat = rot6d_to_matrix(params['pose6d'])
         pose_aa = matrix_to_axis_angle(rotmat).flatten(1)
         verts, joints = self.mano_forward(pose_aa, params['betas'])
-        return dict(heatmaps=hm['heatmaps'], heatmap_logits=hm['heatmap_logits'],
-                    joints2d_norm=hm['joints2d_norm'],
-                    mano_pose_rotmat=rotmat, mano_pose_aa=pose_aa, mano_betas=params['betas'],
-                    hand_verts=verts, hand_joints=joints)
+        preds = dict(hand_heatmaps=hm['hand_heatmaps'],
+                     hand_heatmap_logits=hm['hand_heatmap_logits'],
+                     hand_joints2d_boxnorm=hm['hand_joints2d_boxnorm'])
+        if hand_boxes is not None:
+            preds['hand_joints2d_crop'] = box_normalised_to_pixels(
+                hm['hand_joints2d_boxnorm'], hand_boxes)
+        preds.update(mano_pose_rotmat=rotmat, mano_pose=pose_aa, mano_shape=params['betas'],
+                     hand_verts3d=verts, hand_joints3d=joints)
+        return preds
 
     def loss(self, preds: Dict[str, Tensor], mano_pose: Tensor, mano_shape: Tensor,
-             joints2d_norm: Tensor) -> Dict[str, Tensor]:
+             hand_joints2d_boxnorm: Tensor) -> Dict[str, Tensor]:
         """Reference hand losses (all mean squared errors).
 
         Ground-truth vertices and joints come from the MANO layer on the GT parameters (no
@@ -235,14 +249,14 @@ class HandMANOHead(BaseModule):
             preds: output of :meth:`forward`.
             mano_pose: ``(B, 48)`` GT axis-angle, flat-hand-mean, in the network's frame.
             mano_shape: ``(B, 10)`` GT betas.
-            joints2d_norm: ``(B, 21, 2)`` GT 2D joints normalised to the hand box.
+            hand_joints2d_boxnorm: ``(B, 21, 2)`` GT 2D joints normalised to the hand box.
 
         Returns:
             dict of weighted scalars ``loss_mano_verts``, ``loss_mano_joints``,
             ``loss_mano_pose``, ``loss_mano_shape``, ``loss_joints2d`` and, with
             ``loss_heatmap`` configured, ``loss_heatmap``.
         """
-        batch = preds['mano_betas'].shape[0]
+        batch = preds['mano_shape'].shape[0]
         if mano_pose.shape != (batch, NUM_MANO_JOINTS * 3):
             raise ValueError(f'mano_pose must have shape ({batch}, 48), got '
                              f'{tuple(mano_pose.shape)}')
@@ -253,13 +267,15 @@ class HandMANOHead(BaseModule):
             gt_verts, gt_joints = self.mano_forward(mano_pose, mano_shape)
             gt_rotmat = axis_angle_to_matrix(mano_pose.view(batch, NUM_MANO_JOINTS, 3))
         losses = dict(
-            loss_mano_verts=self.loss_verts(preds['hand_verts'], gt_verts),
-            loss_mano_joints=self.loss_joints(preds['hand_joints'], gt_joints),
+            loss_mano_verts=self.loss_verts(preds['hand_verts3d'], gt_verts),
+            loss_mano_joints=self.loss_joints(preds['hand_joints3d'], gt_joints),
             loss_mano_pose=self.loss_pose(preds['mano_pose_rotmat'], gt_rotmat),
-            loss_mano_shape=self.loss_shape(preds['mano_betas'], mano_shape),
-            loss_joints2d=self.loss_joints2d(preds['joints2d_norm'], joints2d_norm))
+            loss_mano_shape=self.loss_shape(preds['mano_shape'], mano_shape),
+            loss_joints2d=self.loss_joints2d(preds['hand_joints2d_boxnorm'],
+                                             hand_joints2d_boxnorm))
         if self.loss_heatmap is not None:
-            losses['loss_heatmap'] = self.loss_heatmap(preds['heatmap_logits'], joints2d_norm)
+            losses['loss_heatmap'] = self.loss_heatmap(preds['hand_heatmap_logits'],
+                                                       hand_joints2d_boxnorm)
         return losses
 
     def predict(self, x: Tensor, hand_boxes: Tensor,
@@ -281,12 +297,8 @@ class HandMANOHead(BaseModule):
             ``hand_joints2d_crop`` and ``hand_joints2d_img`` (1, 21, 2) pixels,
             ``mano_pose`` (1, 48) and ``mano_shape`` (1, 10); float32 numpy arrays.
         """
-        preds = self.forward(x)
-        joints2d_crop = box_normalised_to_pixels(preds['joints2d_norm'], hand_boxes)
-        host = {key: value.detach().float().cpu().numpy() for key, value in dict(
-            hand_joints3d=preds['hand_joints'], hand_verts3d=preds['hand_verts'],
-            hand_joints2d_crop=joints2d_crop, mano_pose=preds['mano_pose_aa'],
-            mano_shape=preds['mano_betas']).items()}
+        preds = self.forward(x, hand_boxes)
+        host = {key: preds[key].detach().float().cpu().numpy() for key in PREDICT_FIELDS}
         results = []
         for i, sample in enumerate(batch_data_samples):
             pred = InstanceData(**{key: value[i:i + 1] for key, value in host.items()})

@@ -197,15 +197,16 @@ class HourglassHeatmapNet(nn.Module):
             x: ``(B, channels, size, size)`` hand RoI feature.
 
         Returns:
-            dict with ``heatmaps`` ``(B, J, size, size)`` (each sums to 1), ``features``
-            ``(B, channels, size, size)`` (the ``fc`` output fed to the encoder),
-            ``heatmap_logits`` ``(B, J, size, size)`` (pre-softmax) and
-            ``joints2d_norm`` ``(B, J, 2)`` (u, v) in box-normalised units.
+            dict with ``hand_heatmaps`` ``(B, J, size, size)`` (each sums to 1),
+            ``features`` ``(B, channels, size, size)`` (the ``fc`` output fed to the
+            encoder), ``hand_heatmap_logits`` ``(B, J, size, size)`` (pre-softmax) and
+            ``hand_joints2d_boxnorm`` ``(B, J, 2)`` (u, v) normalised to the hand box
+            ((0, 0) top-left, (1, 1) bottom-right).
         """
         if x.shape[-2:] != (self.size, self.size):
             raise ValueError(f'expected a ({self.size}, {self.size}) RoI feature, got '
                              f'shape {tuple(x.shape)}')
         y = self.fc[0](self.res[0](self.hg[0](x)))
         heatmaps, logits = self.spatial_softmax(self.score[0](y))
-        return dict(heatmaps=heatmaps, features=y, heatmap_logits=logits,
-                    joints2d_norm=self.soft_argmax(heatmaps))
+        return dict(hand_heatmaps=heatmaps, features=y, hand_heatmap_logits=logits,
+                    hand_joints2d_boxnorm=self.soft_argmax(heatmaps))

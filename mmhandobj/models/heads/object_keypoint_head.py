@@ -113,13 +113,13 @@ class ObjectKeypointHead(BaseModule):
             out = self.act(getattr(self, f'bn{i}_2')(getattr(self, f'conv{i}_2')(out)))
         return decode_votes(self.out_conv(out), self.num_keypoints)
 
-    def loss(self, preds: Dict[str, Tensor], obj_kps2d_norm: Tensor,
+    def loss(self, preds: Dict[str, Tensor], obj_kps2d_boxnorm: Tensor,
              obj_mask: Tensor) -> Dict[str, Tensor]:
         """Vote losses.
 
         Args:
             preds: output of :meth:`forward`.
-            obj_kps2d_norm: ``(B, K, 2)`` GT keypoints normalised to the object box.
+            obj_kps2d_boxnorm: ``(B, K, 2)`` GT keypoints normalised to the object box.
             obj_mask: ``(B, H, W)`` object mask on the RoI grid (1 = object), float.
 
         Returns:
@@ -127,8 +127,8 @@ class ObjectKeypointHead(BaseModule):
         """
         vx, vy, conf = preds['obj_vote_x'], preds['obj_vote_y'], preds['obj_vote_conf']
         return dict(
-            loss_obj_reg=self.loss_reg(vx, vy, obj_kps2d_norm, obj_mask),
-            loss_obj_conf=self.loss_conf(vx, vy, conf, obj_kps2d_norm, obj_mask))
+            loss_obj_reg=self.loss_reg(vx, vy, obj_kps2d_boxnorm, obj_mask),
+            loss_obj_conf=self.loss_conf(vx, vy, conf, obj_kps2d_boxnorm, obj_mask))
 
     def predict(self, x: Tensor, obj_boxes: Tensor, batch_data_samples: Sequence,
                 test_cfg: Optional[Dict] = None) -> List[InstanceData]:

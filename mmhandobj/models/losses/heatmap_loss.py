@@ -6,30 +6,31 @@ from torch import Tensor, nn
 from mmhandobj.registry import MODELS
 
 
-def _gaussian_logits(joints_norm: Tensor, size: int, sigma: float) -> Tensor:
+def _gaussian_logits(joints2d_boxnorm: Tensor, size: int, sigma: float) -> Tensor:
     """``-d^2 / (2 sigma^2)`` per cell, ``d`` the distance (cells) from cell centre to joint."""
-    centres = (torch.arange(size, dtype=joints_norm.dtype, device=joints_norm.device) + 0.5)
-    cells = joints_norm * size  # (B, J, 2) in cells
+    centres = torch.arange(size, dtype=joints2d_boxnorm.dtype,
+                           device=joints2d_boxnorm.device) + 0.5
+    cells = joints2d_boxnorm * size  # (B, J, 2) in cells
     du = (centres[None, None, :] - cells[..., 0:1]) ** 2  # (B, J, S) over columns
     dv = (centres[None, None, :] - cells[..., 1:2]) ** 2  # (B, J, S) over rows
     return -(dv[..., :, None] + du[..., None, :]) / (2 * sigma ** 2)
 
 
-def gaussian_target_heatmaps(joints_norm: Tensor, size: int, sigma: float) -> Tensor:
+def gaussian_target_heatmaps(joints2d_boxnorm: Tensor, size: int, sigma: float) -> Tensor:
     """Normalised Gaussian heatmaps centred on box-normalised joints.
 
     Cell ``(r, c)`` has its centre at ``((c + 0.5) / size, (r + 0.5) / size)``, the convention
     of :class:`~mmhandobj.models.heads.hourglass.HourglassHeatmapNet`'s soft-argmax.
 
     Args:
-        joints_norm: ``(B, J, 2)`` (u, v) in [0, 1] of the box.
+        joints2d_boxnorm: ``(B, J, 2)`` (u, v) in [0, 1] of the box.
         size: Heatmap side in cells.
         sigma: Gaussian standard deviation, in cells.
 
     Returns:
         ``(B, J, size, size)`` heatmaps, each summing to 1.
     """
-    logits = _gaussian_logits(joints_norm, size, sigma)
+    logits = _gaussian_logits(joints2d_boxnorm, size, sigma)
     return logits.flatten(2).softmax(dim=2).view_as(logits)
 
 
@@ -39,7 +40,7 @@ class HeatmapKLLoss(nn.Module):
 
     Not part of the HFL-Net reference (which supervises only the soft-argmax of the heatmaps);
     an optional dense term that gives every cell a gradient from the first iteration, so that
-    a small model learns to place joints from few images (configs/hfl/README.md, issue 11).
+    a small model learns to place joints from few images (configs/hfl/README.md).
     Its minimum is 0 (prediction equal to the target distribution).
 
     Args:
@@ -54,17 +55,19 @@ class HeatmapKLLoss(nn.Module):
         self.sigma = sigma
         self.loss_weight = loss_weight
 
-    def forward(self, logits: Tensor, joints_norm: Tensor) -> Tensor:
-        """Args: ``logits`` ``(B, J, S, S)`` pre-softmax scores, ``joints_norm`` ``(B, J, 2)``.
+    def forward(self, logits: Tensor, joints2d_boxnorm: Tensor) -> Tensor:
+        """Args: ``logits`` ``(B, J, S, S)`` pre-softmax scores, ``joints2d_boxnorm``
+        ``(B, J, 2)`` joints normalised to the box.
 
         Returns a scalar tensor.
         """
         b, j, h, w = logits.shape
-        if h != w or joints_norm.shape != (b, j, 2):
+        if h != w or joints2d_boxnorm.shape != (b, j, 2):
             raise ValueError(f'HeatmapKLLoss: needs square (B, J, S, S) logits and (B, J, 2) '
-                             f'joints, got {tuple(logits.shape)} and {tuple(joints_norm.shape)}')
+                             f'joints, got {tuple(logits.shape)} and '
+                             f'{tuple(joints2d_boxnorm.shape)}')
         log_target = F.log_softmax(
-            _gaussian_logits(joints_norm.to(logits.dtype), h, self.sigma).flatten(2), dim=2)
+            _gaussian_logits(joints2d_boxnorm.to(logits.dtype), h, self.sigma).flatten(2), dim=2)
         log_pred = F.log_softmax(logits.flatten(2), dim=2)
         kl = (log_target.exp() * (log_target - log_pred)).sum(dim=2)
         return self.loss_weight * kl.mean()

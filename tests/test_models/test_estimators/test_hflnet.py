@@ -60,19 +60,20 @@ def test_tensor_mode_shapes(model):
     images = torch.rand(2, 3, 64, 64)
     with torch.no_grad():
         out = model(images, make_samples(), mode='tensor')
-    expected = dict(hand_joints2d=(2, 21, 2), hand_joints2d_px=(2, 21, 2),
-                    hand_verts=(2, 778, 3), hand_joints=(2, 21, 3),
-                    mano_pose_rotmat=(2, 16, 3, 3), mano_betas=(2, 10),
+    expected = dict(hand_joints2d_boxnorm=(2, 21, 2), hand_joints2d_crop=(2, 21, 2),
+                    hand_heatmaps=(2, 21, 32, 32), hand_heatmap_logits=(2, 21, 32, 32),
+                    hand_verts3d=(2, 778, 3), hand_joints3d=(2, 21, 3),
+                    mano_pose_rotmat=(2, 16, 3, 3), mano_pose=(2, 48), mano_shape=(2, 10),
                     obj_vote_x=(2, 32, 32, 21), obj_vote_y=(2, 32, 32, 21),
                     obj_vote_conf=(2, 32, 32, 21))
-    for key, shape in expected.items():
-        assert tuple(out[key].shape) == shape, key
+    assert {key: tuple(value.shape) for key, value in out.items()} == expected
     # wrist-centred (joint 0 at the origin), 2D in [0, 1] of the hand box
-    torch.testing.assert_close(out['hand_joints'][:, 0], torch.zeros(2, 3))
-    assert out['hand_joints2d'].min() >= 0 and out['hand_joints2d'].max() <= 1
+    torch.testing.assert_close(out['hand_joints3d'][:, 0], torch.zeros(2, 3))
+    boxnorm = out['hand_joints2d_boxnorm']
+    assert boxnorm.min() >= 0 and boxnorm.max() <= 1
     box = torch.tensor([[4., 6., 40., 44.], [20., 10., 60., 50.]])
-    torch.testing.assert_close(out['hand_joints2d_px'],
-                               out['hand_joints2d'] * (box[:, None, 2:] - box[:, None, :2]) +
+    torch.testing.assert_close(out['hand_joints2d_crop'],
+                               boxnorm * (box[:, None, 2:] - box[:, None, :2]) +
                                box[:, None, :2])
 
 
@@ -173,7 +174,7 @@ def test_predict_recovers_a_known_object_pose(model):
                 img = to_image(crop)
                 expected_kps2d.append((crop, img))
                 expected_joints2d.append(
-                    to_image(raw['hand_joints2d_px'][i].numpy().astype(np.float64)))
+                    to_image(raw['hand_joints2d_crop'][i].numpy().astype(np.float64)))
                 depth = rng.uniform(0.4, 0.8, size=(21, 1))
                 cam = depth * (np.c_[img, np.ones(21)] @ np.linalg.inv(meta['ori_cam_intr']).T)
                 rot, trans = poses[i]
@@ -191,10 +192,11 @@ def test_predict_recovers_a_known_object_pose(model):
         pred = sample.pred_instances
         for key, shape in shapes.items():
             assert isinstance(pred.get(key), np.ndarray) and pred.get(key).shape == shape, key
-        np.testing.assert_allclose(pred.hand_joints3d[0], raw['hand_joints'][i].numpy(),
-                                   rtol=1e-5, atol=1e-7)
-        np.testing.assert_allclose(pred.hand_joints2d_crop[0],
-                                   raw['hand_joints2d_px'][i].numpy(), rtol=1e-5, atol=1e-5)
+        # one vocabulary: a quantity in both outputs has the same name in both
+        for key in ('hand_joints3d', 'hand_verts3d', 'hand_joints2d_crop', 'mano_pose',
+                    'mano_shape'):
+            np.testing.assert_allclose(pred.get(key)[0], raw[key][i].numpy(), rtol=1e-5,
+                                       atol=1e-5, err_msg=key)
         np.testing.assert_allclose(pred.hand_joints2d_img[0], expected_joints2d[i], rtol=1e-5,
                                    atol=1e-3)
         np.testing.assert_allclose(pred.obj_kps2d_crop[0], expected_kps2d[i][0], rtol=1e-4,

@@ -71,7 +71,7 @@ def test_forward_is_sho_wiring(model):
     torch.testing.assert_close(head_inputs['hand'], crop(HAND))
     torch.testing.assert_close(head_inputs['obj'], expected_obj_input, rtol=1e-5, atol=1e-5)
     hand = model.hand_head(crop(HAND))
-    torch.testing.assert_close(out['hand_verts'], hand['hand_verts'])
+    torch.testing.assert_close(out['hand_verts3d'], hand['hand_verts3d'])
     for key in ('obj_vote_x', 'obj_vote_y', 'obj_vote_conf'):
         torch.testing.assert_close(out[key], obj[key])
 

@@ -105,16 +105,19 @@ def test_forward_shapes_and_rotation_path(head):
     with torch.no_grad():
         out = head(x)
         hm = head.heatmap_head(x)
-        pose6d = head.mano_regressor(head.encoder(hm['heatmaps'], hm['features']))['pose6d']
-    expected_shapes = dict(heatmaps=(2, 21, 32, 32), heatmap_logits=(2, 21, 32, 32),
-                           joints2d_norm=(2, 21, 2),
-                           mano_pose_rotmat=(2, 16, 3, 3), mano_pose_aa=(2, 48),
-                           mano_betas=(2, 10), hand_verts=(2, 778, 3), hand_joints=(2, 21, 3))
+        pose6d = head.mano_regressor(
+            head.encoder(hm['hand_heatmaps'], hm['features']))['pose6d']
+    expected_shapes = dict(hand_heatmaps=(2, 21, 32, 32), hand_heatmap_logits=(2, 21, 32, 32),
+                           hand_joints2d_boxnorm=(2, 21, 2),
+                           mano_pose_rotmat=(2, 16, 3, 3), mano_pose=(2, 48),
+                           mano_shape=(2, 10), hand_verts3d=(2, 778, 3),
+                           hand_joints3d=(2, 21, 3))
     assert {k: tuple(v.shape) for k, v in out.items()} == expected_shapes
-    torch.testing.assert_close(out['heatmaps'].sum(dim=(2, 3)), torch.ones(2, 21))
-    assert ((out['joints2d_norm'] > 0) & (out['joints2d_norm'] < 1)).all()
+    torch.testing.assert_close(out['hand_heatmaps'].sum(dim=(2, 3)), torch.ones(2, 21))
+    assert ((out['hand_joints2d_boxnorm'] > 0) & (out['hand_joints2d_boxnorm'] < 1)).all()
     # Wrist-centred output (simple order, joint 0 = wrist).
-    torch.testing.assert_close(out['hand_joints'][:, 0], torch.zeros(2, 3), atol=1e-7, rtol=0)
+    torch.testing.assert_close(out['hand_joints3d'][:, 0], torch.zeros(2, 3), atol=1e-7,
+                               rtol=0)
 
     # 6D -> matrix: Gram-Schmidt columns, written out in numpy.
     a = pose6d.double().numpy().reshape(-1, 6)
@@ -125,7 +128,7 @@ def test_forward_shapes_and_rotation_path(head):
     np.testing.assert_allclose(out['mano_pose_rotmat'].reshape(-1, 3, 3).numpy(), rot,
                                atol=1e-5)
     # matrix -> axis-angle round trip, checked with OpenCV's Rodrigues.
-    aa = out['mano_pose_aa'].double().numpy().reshape(-1, 3)
+    aa = out['mano_pose'].double().numpy().reshape(-1, 3)
     back = np.stack([cv2.Rodrigues(v)[0] for v in aa])
     np.testing.assert_allclose(back, rot, atol=1e-5)
 
@@ -138,10 +141,10 @@ def test_loss_on_hand_computed_example(head):
     with torch.no_grad():
         verts_mm, joints_mm = head.mano_layer(gt_pose, gt_shape)
     rot_z = torch.tensor([[0.0, -1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
-    preds = dict(hand_verts=verts_mm / 1000 + 0.002, hand_joints=joints_mm / 1000 - 0.001,
+    preds = dict(hand_verts3d=verts_mm / 1000 + 0.002, hand_joints3d=joints_mm / 1000 - 0.001,
                  mano_pose_rotmat=torch.eye(3).expand(batch, 16, 3, 3).clone(),
-                 mano_betas=torch.zeros(batch, 10),
-                 joints2d_norm=torch.full((batch, 21, 2), 0.5))
+                 mano_shape=torch.zeros(batch, 10),
+                 hand_joints2d_boxnorm=torch.full((batch, 21, 2), 0.5))
     losses = head.loss(preds, gt_pose, gt_shape, torch.full((batch, 21, 2), 0.25))
     expected = dict(
         loss_mano_verts=1e4 * 0.002 ** 2,
@@ -170,12 +173,12 @@ def test_optional_heatmap_loss_uses_the_logits():
     joints = torch.rand(2, 21, 2)
     losses = head.loss(preds, torch.zeros(2, 48), torch.zeros(2, 10), joints)
     # the logits are the heatmaps' pre-softmax scores ...
-    torch.testing.assert_close(preds['heatmap_logits'].flatten(2).softmax(2),
-                               preds['heatmaps'].flatten(2))
+    torch.testing.assert_close(preds['hand_heatmap_logits'].flatten(2).softmax(2),
+                               preds['hand_heatmaps'].flatten(2))
     # ... and the term is the weighted KL divergence to the Gaussian targets.
     target = MODELS.build(dict(type='HeatmapKLLoss', sigma=1.0, loss_weight=2.0))
     torch.testing.assert_close(losses['loss_heatmap'],
-                               target(preds['heatmap_logits'], joints))
+                               target(preds['hand_heatmap_logits'], joints))
 
 
 def test_gradient_reaches_input_and_regressor(head):
@@ -204,6 +207,6 @@ def test_init_weights_follow_reference(head):
 def test_rejects_pca_mano_and_bad_targets(head):
     with pytest.raises(ValueError, match='use_pca'):
         HandMANOHead(mano_cfg=dict(MANO_CFG, use_pca=True))
-    preds = dict(mano_betas=torch.zeros(2, 10))
+    preds = dict(mano_shape=torch.zeros(2, 10))
     with pytest.raises(ValueError, match='mano_pose'):
         head.loss(preds, torch.zeros(2, 45), torch.zeros(2, 10), torch.zeros(2, 21, 2))

@@ -41,14 +41,21 @@ def test_hand_head_predict_decodes_both_frames():
     boxes = torch.tensor([[4.0, 6.0, 40.0, 44.0], [20.0, 10.0, 60.0, 50.0]])
     with torch.no_grad():
         raw = head(x)
+        raw_px = head(x, boxes)
         preds = head.predict(x, boxes, _samples([False, True]))
+    assert 'hand_joints2d_crop' not in raw and set(raw_px) == {*raw, 'hand_joints2d_crop'}
     for i, (pred, flip) in enumerate(zip(preds, [False, True])):
         box = boxes[i].numpy().astype(np.float64)
-        norm = raw['joints2d_norm'][i].numpy().astype(np.float64)
+        norm = raw['hand_joints2d_boxnorm'][i].numpy().astype(np.float64)
         crop = box[:2] + norm * (box[2:] - box[:2])
+        np.testing.assert_allclose(raw_px['hand_joints2d_crop'][i].numpy(), crop, rtol=1e-5,
+                                   atol=1e-4)
         np.testing.assert_allclose(pred.hand_joints2d_crop[0], crop, rtol=1e-5, atol=1e-4)
         np.testing.assert_allclose(pred.hand_joints2d_img[0], _to_image(crop, flip), atol=1e-3)
-        np.testing.assert_allclose(pred.hand_joints3d[0], raw['hand_joints'][i].numpy())
+        np.testing.assert_allclose(pred.hand_joints3d[0], raw['hand_joints3d'][i].numpy())
+        np.testing.assert_allclose(pred.hand_verts3d[0], raw['hand_verts3d'][i].numpy())
+        np.testing.assert_allclose(pred.mano_pose[0], raw['mano_pose'][i].numpy())
+        np.testing.assert_allclose(pred.mano_shape[0], raw['mano_shape'][i].numpy())
         assert pred.hand_verts3d.shape == (1, 778, 3) and pred.mano_pose.shape == (1, 48)
         assert pred.mano_shape.shape == (1, 10)
 
