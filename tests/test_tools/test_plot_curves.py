@@ -44,6 +44,16 @@ def test_writes_the_png_and_prints_last_values(work_dir, capsys):
     assert 'ho3d/joints2d_EPE_px' in printed and '8.0000' in printed
 
 
+def test_title_is_the_run_name_not_a_path(work_dir, monkeypatch):
+    titles = []
+    monkeypatch.setattr(tool, 'plot_curves', lambda *args, title=None: titles.append(title))
+    tool.main([str(work_dir), '--out', str(work_dir / 'c.png')])
+    vis_data = work_dir / '20260101_000000' / 'vis_data'
+    tool.main([str(vis_data), '--out', str(work_dir / 'c.png')])
+    assert titles == [work_dir.name, work_dir.name] and '/' not in work_dir.name
+    assert tool.run_name(str(work_dir / 'logs' / 'scalars.json')) == 'logs'
+
+
 def test_unknown_key_and_missing_log_name_what_exists(work_dir, tmp_path_factory):
     with pytest.raises(KeyError, match='joints2d_EPE_px'):
         tool.main([str(work_dir), '--val-keys', 'ho3d/nope'])

@@ -46,7 +46,7 @@ TINY_OVERRIDES = dict(
 
 
 #: Hand and object boxes (x1y1x2y2, pixels of a 256x256 input) of the side-by-side speed
-#: anchor (../shared/bench/authors_speed.py feeds them to the authors' network): both sides
+#: comparison (compare_with_reference.py feeds them to the authors' network too): both sides
 #: crop the same RoIs, so the P2 windows (HandObjectRoIExtractor) cover the same cells.
 ANCHOR_HAND_BOX = (40.0, 60.0, 150.0, 200.0)
 ANCHOR_OBJ_BOX = (100.0, 80.0, 230.0, 220.0)
@@ -168,7 +168,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv=None) -> None:
+def main(argv=None) -> Dict[str, Dict[str, float]]:
+    """Run the benchmark; returns ``{mode: measure(...)}`` of every mode timed."""
     args = parse_args(argv)
     retained = (False if args.malloc_default else
                 apply_process_settings(Config.fromfile(args.config))['malloc_retain_freed'])
@@ -224,14 +225,16 @@ def main(argv=None) -> None:
           f'torch {torch.__version__}')
     hyper = {k: optimizer.defaults.get(k) for k in ('lr', 'weight_decay', 'fused', 'foreach')}
     print(f'train optimizer {type(optimizer).__name__} {hyper} (from {args.config})')
+    results = {}
     for mode in args.modes:
         if mode == 'train':
             model.train()
-        result = measure(steps[mode], device, args.warmup, args.iters)
+        result = results[mode] = measure(steps[mode], device, args.warmup, args.iters)
         kind = 'max_memory_allocated' if device.type == 'cuda' else 'process max RSS'
         print(f'{mode:<8} {args.batch / result["seconds"]:9.2f} img/s  '
               f'{result["seconds"] * 1e3:9.1f} ms/iter  peak {result["peak_mib"]:.0f} MiB '
               f'({kind})')
+    return results
 
 
 if __name__ == '__main__':

@@ -15,7 +15,7 @@ from mmhandobj.models.mano import ManoLayer
 from mmhandobj.utils.cpu_malloc import retain_freed_memory
 
 
-def parse_args() -> argparse.Namespace:
+def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Benchmark ManoLayer: median time of forward and forward+backward passes '
         'over several repeats (warm-up excluded), batched and optionally per-sample.')
@@ -36,7 +36,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--malloc-default', action='store_true',
                         help="keep glibc's allocator defaults (default: freed memory is retained "
                         'as the tools do, mmhandobj/utils/cpu_malloc.py)')
-    return parser.parse_args()
+    return parser.parse_args(argv)
 
 
 def median_ms(func: Callable[[], None], device: torch.device, warmup: int,

@@ -8,7 +8,8 @@ Example::
 
 Reads ``<work_dir>/<timestamp>/vis_data/scalars.json`` (MMEngine's ``LocalVisBackend``; the
 newest run when there are several), draws the training losses against the iteration and each
-validation key against the epoch, and writes one PNG. Prints the last value of every key drawn.
+validation key against the epoch, and writes one PNG titled with the run's name (the work dir's
+folder name, never a machine path). Prints the last value of every key drawn.
 """
 import argparse
 import glob
@@ -45,6 +46,18 @@ def find_scalars(work_dir: str) -> str:
         raise FileNotFoundError(f'no */vis_data/scalars.json under {work_dir}: was the run '
                                 'logged with LocalVisBackend (default_runtime.py)?')
     return found[-1]
+
+
+def run_name(scalars_path: str) -> str:
+    """Name of the run that wrote ``scalars_path``: its work dir's folder name.
+
+    ``<work_dir>/<timestamp>/vis_data/scalars.json`` gives ``work_dir``'s basename; a
+    ``scalars.json`` in any other folder gives that folder's name.
+    """
+    folder = osp.dirname(osp.abspath(scalars_path))
+    if osp.basename(folder) == 'vis_data':
+        folder = osp.dirname(osp.dirname(folder))
+    return osp.basename(folder)
 
 
 def read_scalars(path: str) -> Tuple[Dict[str, List[Tuple[float, float]]],
@@ -116,7 +129,7 @@ def main(argv=None) -> None:
     path = find_scalars(args.work_dir)
     train, val = read_scalars(path)
     out = args.out or osp.join(args.work_dir, 'curves.png')
-    plot_curves(train, val, args.val_keys, out, title=args.work_dir)
+    plot_curves(train, val, args.val_keys, out, title=run_name(path))
     for key in sorted(k for k in train if k.startswith(LOSS_PREFIX)) + list(args.val_keys):
         series = train.get(key) or val[key]
         print(f'{key:<40} {series[-1][1]:.4f}  (last of {len(series)})')

@@ -40,7 +40,7 @@ class HeatmapKLLoss(nn.Module):
 
     Not part of the HFL-Net reference (which supervises only the soft-argmax of the heatmaps);
     an optional dense term that gives every cell a gradient from the first iteration, so that
-    a small model learns to place joints from few images (configs/hfl/README.md).
+    a small model learns to place joints from few images (docs/benchmarks.md, factors tried).
     Its minimum is 0 (prediction equal to the target distribution).
 
     Args:
