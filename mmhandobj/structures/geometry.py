@@ -20,7 +20,7 @@ Conventions used everywhere in mmhandobj:
 Functions are plain array arithmetic (NumPy, and also tensors where noted) and keep the input's
 floating dtype unless they say otherwise.
 """
-from typing import Union
+from typing import Optional, Union
 
 import numpy as np
 
@@ -257,3 +257,98 @@ def pixels_to_box_normalised(points: ArrayOrTensor, boxes: ArrayOrTensor) -> Arr
         ``(B, N, 2)``, ``(0, 0)`` = box top-left, ``(1, 1)`` = bottom-right.
     """
     return (points - boxes[:, None, :2]) / (boxes[:, None, 2:] - boxes[:, None, :2])
+
+
+# ---------------------------------------------------------------------- root solve
+#: Gauss-Newton steps on the reprojection error after the linear solve, by default none.
+#: Measured on 19 synthetic frames x 20 noise draws (hand 0.41-0.79 m away): with 5 px 2D noise
+#: alone the linear solve is biased 12 mm towards the camera (root error 15 mm mean vs 11.7 mm
+#: after Gauss-Newton), but with 10 mm of 3D joint noise as well Gauss-Newton pushes the hand
+#: 53 mm away (a noisy 3D hand looks larger; root error 57 mm vs 32 mm linear). Predicted
+#: 3D joints carry errors of that size, so the linear solve is the default.
+ROOT_GN_STEPS = 0
+#: A solved root closer to the camera plane than this (metres) is refused.
+ROOT_MIN_DEPTH = 1e-4
+
+
+def fit_root_translation(joints_rel: np.ndarray, joints2d: np.ndarray, cam_intr: np.ndarray,
+                         gn_steps: int = ROOT_GN_STEPS) -> Optional[np.ndarray]:
+    """Camera translation of a root-relative hand that best explains its 2D joints.
+
+    The linear least-squares solution of ``(K[r] - u_r K[2]) . (X_j + t) = 0``
+    (r = 0 with ``u_0 = u``, r = 1 with ``u_1 = v``) for every joint ``j``, i.e. the
+    reprojection error weighted by each joint's depth (the default; see
+    :data:`ROOT_GN_STEPS` for why), optionally followed by ``gn_steps`` Gauss-Newton steps on
+    the reprojection error itself, ``sum_j |pi(X_j + t) - (u_j, v_j)|^2`` (pixels), whose
+    Jacobian row for pixel coordinate ``r`` of joint ``j`` is ``(K[r] - u_r' K[2]) / (K[2] .
+    (X_j + t))`` with ``u_r'`` the current projection.
+
+    Args:
+        joints_rel: ``(J, 3)`` root-relative joints, metres, axes of the camera of
+            ``cam_intr`` (not mirrored).
+        joints2d: ``(J, 2)`` the same joints observed in that image, pixels.
+        cam_intr: ``(3, 3)`` intrinsics of that image.
+        gn_steps: Gauss-Newton steps after the linear solve (0: the linear solution; 5 reach
+            the reprojection optimum to 1e-12 m).
+
+    Returns:
+        ``(3,)`` float64 translation (the root's position in the camera), metres, or None when
+        fewer than 2 joints are finite, the fit is not finite or it puts the root or a joint
+        behind the camera.
+    """
+    joints_rel = np.asarray(joints_rel, np.float64)
+    joints2d = np.asarray(joints2d, np.float64)
+    cam_intr = np.asarray(cam_intr, np.float64)
+    if joints_rel.ndim != 2 or joints_rel.shape[1] != 3 or joints2d.shape != (
+            joints_rel.shape[0], 2) or cam_intr.shape != (3, 3):
+        raise ValueError(f'joints_rel (J, 3), joints2d (J, 2) and cam_intr (3, 3) expected, '
+                         f'got {joints_rel.shape}, {joints2d.shape} and {cam_intr.shape}')
+    keep = np.isfinite(joints_rel).all(axis=1) & np.isfinite(joints2d).all(axis=1)
+    if keep.sum() < 2 or not np.isfinite(cam_intr).all():
+        return None
+    joints_rel, joints2d = joints_rel[keep], joints2d[keep]
+    # (2J, 3) rows K[r] - u_r K[2]: joint j's u row, then all v rows.
+    rows = np.concatenate([cam_intr[None, 0] - joints2d[:, :1] * cam_intr[None, 2],
+                           cam_intr[None, 1] - joints2d[:, 1:] * cam_intr[None, 2]])
+    points = np.concatenate([joints_rel, joints_rel])
+    trans = np.linalg.lstsq(rows, -np.einsum('nk,nk->n', rows, points), rcond=None)[0]
+    for _ in range(gn_steps):
+        cam = joints_rel + trans
+        homo = cam @ cam_intr.T
+        if not (homo[:, 2] > 0).all():
+            return None
+        proj = homo[:, :2] / homo[:, 2:]
+        jac = np.concatenate([cam_intr[None, 0] - proj[:, :1] * cam_intr[None, 2],
+                              cam_intr[None, 1] - proj[:, 1:] * cam_intr[None, 2]])
+        jac = jac / np.concatenate([homo[:, 2:], homo[:, 2:]])
+        residual = np.concatenate([proj[:, 0] - joints2d[:, 0], proj[:, 1] - joints2d[:, 1]])
+        trans = trans - np.linalg.lstsq(jac, residual, rcond=None)[0]
+    if (not np.isfinite(trans).all() or trans[2] <= ROOT_MIN_DEPTH
+            or ((joints_rel + trans) @ cam_intr[2] <= 0).any()):
+        return None
+    return trans
+
+
+def solve_hand_root(joints_net: np.ndarray, joints2d_img: np.ndarray, ori_cam_intr: np.ndarray,
+                    flip: bool) -> Optional[np.ndarray]:
+    """The wrist's position in the original camera from a wrist-relative predicted hand.
+
+    The one root solve of the project (the model's ``pred_instances.hand_root``): the
+    network-frame joints are un-mirrored (``x *= -1`` when the left hand was mirrored) and
+    :func:`fit_root_translation` places them on the predicted original-image 2D joints.
+
+    Args:
+        joints_net: ``(21, 3)`` wrist-relative joints, metres, network frame (mirrored when
+            ``flip``), as ``pred_instances.hand_joints3d[0]``.
+        joints2d_img: ``(21, 2)`` joints, original-image pixels (un-mirrored), as
+            ``pred_instances.hand_joints2d_img[0]``.
+        ori_cam_intr: ``(3, 3)`` intrinsics of the original image.
+        flip: The image was mirrored for the network (metainfo ``flip``).
+
+    Returns:
+        ``(3,)`` float64 wrist position, metres, original camera (OpenCV axes), or None when
+        no root in front of the camera fits.
+    """
+    joints = np.asarray(joints_net, np.float64)
+    return fit_root_translation(mirror_points_3d(joints) if flip else joints, joints2d_img,
+                                ori_cam_intr)

@@ -64,6 +64,9 @@ hand_joints2d_crop  (1, 21, 2)    hand joints, crop pixels (as the GT field)
 hand_joints2d_img   (1, 21, 2)    hand joints, original-image pixels (un-mirrored)
 mano_pose           (1, 48)       predicted MANO axis-angle (network frame)
 mano_shape          (1, 10)       predicted MANO betas
+hand_root           (1, 3)        wrist, metres, original camera (OpenCV axes), solved from
+                                  the 3D and 2D joints (:func:`~mmhandobj.structures.geometry.
+                                  solve_hand_root`); NaN when no fit lies in front of the camera
 obj_kps2d_crop      (1, 21, 2)    most confident vote per keypoint, crop pixels
 obj_kps2d_img       (1, 21, 2)    the same, original-image pixels (un-mirrored)
 obj_rot             (1, 3, 3)     object rotation, model -> original camera (only when

@@ -2,7 +2,7 @@
 
 Frames: OpenCV camera (x right, y down, z forward), metres; pixels of the original image.
 """
-from typing import Optional, Tuple
+from typing import Tuple
 
 import numpy as np
 
@@ -43,43 +43,6 @@ def project_to_image(points_cam: np.ndarray,
     valid = (np.isfinite(points_cam).all(axis=1) & (points_cam[:, 2] > MIN_DEPTH)
              & np.isfinite(pixels).all(axis=1))
     return pixels, valid
-
-
-def fit_root_translation(joints_rel: np.ndarray, joints2d: np.ndarray,
-                         cam_intr: np.ndarray) -> Optional[np.ndarray]:
-    """Camera translation of a root-relative hand that best explains its 2D joints.
-
-    Solves, in the least-squares sense, the linear equations
-    ``(K[r] - u_r K[2]) . (X_j + t) = 0`` (r = 0 with ``u_0 = u``, r = 1 with ``u_1 = v``) for
-    every joint ``j``: the projection of ``X_j + t`` lands on the observed pixel ``(u, v)``.
-    Used only to place a predicted mesh on the image when no root joint is known.
-
-    Args:
-        joints_rel: ``(J, 3)`` root-relative joints, metres, camera axes.
-        joints2d: ``(J, 2)`` the same joints observed in the image, pixels.
-        cam_intr: ``(3, 3)`` intrinsics of that image.
-
-    Returns:
-        ``(3,)`` translation in metres, or None when the fit is not finite or puts the root
-        behind the camera.
-    """
-    joints_rel = to_float64(joints_rel, 'joints_rel')
-    joints2d = to_float64(joints2d, 'joints2d')
-    cam_intr = to_float64(cam_intr, 'cam_intr')
-    if joints_rel.ndim != 2 or joints_rel.shape[1] != 3 or joints2d.shape != (
-            joints_rel.shape[0], 2):
-        raise ValueError(f'joints_rel (J, 3) and joints2d (J, 2) expected, got '
-                         f'{joints_rel.shape} and {joints2d.shape}')
-    rows = np.concatenate([cam_intr[None, 0] - joints2d[:, :1] * cam_intr[None, 2],
-                           cam_intr[None, 1] - joints2d[:, 1:] * cam_intr[None, 2]])
-    rhs = -np.einsum('nk,nk->n', rows, np.concatenate([joints_rel, joints_rel]))
-    keep = np.isfinite(rows).all(axis=1) & np.isfinite(rhs)
-    if keep.sum() < 3:
-        return None
-    trans = np.linalg.lstsq(rows[keep], rhs[keep], rcond=None)[0]
-    if not np.isfinite(trans).all() or trans[2] <= MIN_DEPTH:
-        return None
-    return trans
 
 
 def box_corners(box: np.ndarray) -> np.ndarray:

@@ -16,7 +16,7 @@ from mmhandobj.structures import HandObjectDataSample
 from mmhandobj.synthetic.image_files import write_rgb
 
 from .drawing import Color, draw_mesh, draw_polygon, draw_segments, draw_skeleton
-from .geometry import BOX_EDGES, box_corners, fit_root_translation, project_to_image
+from .geometry import BOX_EDGES, box_corners, project_to_image
 
 #: Ground-truth fields whose presence makes the GT panel worth drawing.
 GT_DRAWN_FIELDS = ('joints3d', 'hand_joints2d_crop', 'verts3d', 'obj_pose')
@@ -45,9 +45,9 @@ class HandObjectVisualizer(Visualizer):
     The predicted skeleton is ``pred_instances.hand_joints2d_img`` (original-image pixels).
     The predicted mesh is
     wrist-relative in the network frame: it is un-mirrored (``x *= -1`` when ``flip``) and
-    placed at ``gt_instances.root_joint`` when known; otherwise, for display only, at the
-    translation that best fits its joints to the predicted 2D skeleton
-    (:func:`~mmhandobj.visualization.geometry.fit_root_translation`).
+    placed at ``gt_instances.root_joint`` when known (a given wrist wins); otherwise at the
+    solved wrist ``pred_instances.hand_root`` (the translation that best fits its joints to the
+    predicted 2D skeleton, :func:`~mmhandobj.structures.geometry.solve_hand_root`).
 
     Images are RGB (MMEngine's convention); files are written as usual image files (a fast
     zlib-level-1 PNG for ``.png``, a JPEG otherwise; BGR order handled on writing).
@@ -196,7 +196,7 @@ class HandObjectVisualizer(Visualizer):
             joints2d = to_float64(joints2d, 'pred_instances.hand_joints2d_img')
         verts = get_instance(fields, 'pred_instances', 'hand_verts3d', (778, 3), required=False)
         if verts is not None and self._can_draw_mesh():
-            root = self._pred_root(fields, sample, joints2d, intr)
+            root = self._pred_root(fields)
             if root is not None:
                 flip = bool(sample.metainfo.get('flip', False))
                 verts_cam = root_relative_to_camera(verts[None], root[None], [flip])[0]
@@ -247,19 +247,16 @@ class HandObjectVisualizer(Visualizer):
         draw_segments(image, pixels, BOX_EDGES, color, self.line_width, valid)
 
     @staticmethod
-    def _pred_root(fields: dict, sample: HandObjectDataSample,
-                   joints2d: Optional[np.ndarray], intr: np.ndarray) -> Optional[np.ndarray]:
+    def _pred_root(fields: dict) -> Optional[np.ndarray]:
         """Root joint (metres, original camera) for the predicted mesh; see the class doc."""
         root = get_instance(fields, 'gt_instances', 'root_joint', (3,), required=False)
         if root is not None:
             return to_float64(root, 'gt_instances.root_joint')
-        joints = get_instance(fields, 'pred_instances', 'hand_joints3d', (21, 3),
-                              required=False)
-        if joints is None or joints2d is None:
+        root = get_instance(fields, 'pred_instances', 'hand_root', (3,), required=False)
+        if root is None:
             return None
-        flip = bool(sample.metainfo.get('flip', False))
-        joints = root_relative_to_camera(joints[None], np.zeros((1, 3)), [flip])[0]
-        return fit_root_translation(joints, joints2d, intr)
+        root = to_float64(root, 'pred_instances.hand_root')
+        return root if np.isfinite(root).all() else None
 
     @staticmethod
     def _intrinsics(sample: HandObjectDataSample) -> np.ndarray:

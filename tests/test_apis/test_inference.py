@@ -16,7 +16,7 @@ OPENGL_TO_OPENCV = np.array([1.0, -1.0, -1.0])
 PRED_SHAPES = dict(hand_joints3d=(1, 21, 3), hand_verts3d=(1, 778, 3),
                    hand_joints2d_crop=(1, 21, 2), hand_joints2d_img=(1, 21, 2),
                    mano_pose=(1, 48), mano_shape=(1, 10), obj_rot=(1, 3, 3), obj_trans=(1, 3),
-                   obj_kps2d_crop=(1, 21, 2), obj_kps2d_img=(1, 21, 2))
+                   obj_kps2d_crop=(1, 21, 2), obj_kps2d_img=(1, 21, 2), hand_root=(1, 3))
 
 
 def project(points, cam):
@@ -78,7 +78,8 @@ def check_prediction(sample):
     pred = sample.pred_instances
     for key, shape in PRED_SHAPES.items():
         assert np.asarray(pred.get(key)).shape == shape, key
-        assert np.isfinite(np.asarray(pred.get(key))).all(), key
+        # A random model's joints may admit no root in front of the camera (NaN).
+        assert key == 'hand_root' or np.isfinite(np.asarray(pred.get(key))).all(), key
     rot = np.asarray(pred.obj_rot[0], np.float64)
     np.testing.assert_allclose(rot @ rot.T, np.eye(3), atol=1e-5)
     assert np.linalg.det(rot) == pytest.approx(1.0, abs=1e-5)
@@ -205,3 +206,31 @@ def test_init_model_optimize_folds_batchnorms_and_keeps_predictions(
         a, b = out.pred_instances.get(key), ref.pred_instances.get(key)
         torch.testing.assert_close(torch.as_tensor(a), torch.as_tensor(b), rtol=1e-4,
                                    atol=1e-4 * float(torch.as_tensor(b).abs().max()))
+
+
+def test_hand_root_places_the_predicted_hand_on_its_2d_joints(model, frames):
+    """``pred_instances.hand_root`` (original camera) against scipy's depth-weighted
+    reprojection fit of the un-mirrored joints, for right and (mirrored) left hands; NaN
+    exactly where that fit puts the hand behind the camera (a random model's joints)."""
+    from scipy.optimize import least_squares
+    solved = 0
+    for img, hand_box, obj_box, cam, _, _ in frames:
+        for side in ('right', 'left'):
+            sample = inference_handobj(model, img, hand_box, obj_box, cam, hand_side=side)
+            pred = sample.pred_instances
+            joints = np.asarray(pred.hand_joints3d[0], np.float64)
+            if side == 'left':
+                joints = joints * [-1.0, 1.0, 1.0]
+            pixels = np.asarray(pred.hand_joints2d_img[0], np.float64)
+
+            def residual(trans, joints=joints, cam=cam, pixels=pixels):
+                cam_pts = (joints + trans) @ cam.T
+                return ((cam_pts[:, :2] / cam_pts[:, 2:] - pixels) * cam_pts[:, 2:]).ravel()
+            expected = least_squares(residual, [0.0, 0.0, 0.5], xtol=1e-15, ftol=1e-15,
+                                     gtol=1e-15).x
+            if (joints + expected)[:, 2].min() > 0:
+                np.testing.assert_allclose(pred.hand_root[0], expected, rtol=1e-4, atol=1e-6)
+                solved += 1
+            else:
+                assert np.isnan(pred.hand_root).all()
+    assert solved > 0

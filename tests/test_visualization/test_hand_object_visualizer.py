@@ -73,6 +73,7 @@ def make_sample(mano, flip=False, with_gt=True, with_pred=True):
         pred.hand_verts3d = (verts * mirror)[None].astype(np.float32)
         pred.hand_joints2d_crop = to_crop(project(joints + ROOT), flip)[None].astype(np.float32)
         pred.hand_joints2d_img = project(joints + ROOT)[None].astype(np.float32)
+        pred.hand_root = ROOT[None].astype(np.float32)
         pred.obj_rot = OBJ_ROT[None]
         pred.obj_trans = (OBJ_TRANS + [0.01, -0.01, 0.0])[None]
         sample.pred_instances = pred
@@ -176,12 +177,19 @@ def test_pred_mesh_placed_without_root(mano):
     sample = make_sample(mano)
     with_root = visualizer(mano_faces=mano.faces, **dict(ONLY, draw_mesh=True))
     expected = with_root.add_datasample('s', blank(), sample, draw_gt=False)
+    # A given wrist wins over the solved one.
+    sample.pred_instances.hand_root = (ROOT + [0.05, 0.0, 0.0])[None].astype(np.float32)
+    assert (with_root.add_datasample('s', blank(), sample, draw_gt=False) == expected).all()
+    # Without it, the solved wrist pred_instances.hand_root places the mesh.
+    sample.pred_instances.hand_root = ROOT[None].astype(np.float32)
     del sample.gt_instances.root_joint
     fitted = visualizer(mano_faces=mano.faces, **dict(ONLY, draw_mesh=True))
     out = fitted.add_datasample('s', blank(), sample, draw_gt=False)
-    # The 2D joints are exact projections, so the fitted root is the true one.
     assert (out != BACKGROUND).any()
     assert np.abs(out.astype(int) - expected).max() <= 1
+    # No root in front of the camera was found (NaN): no mesh.
+    sample.pred_instances.hand_root = np.full((1, 3), np.nan, np.float32)
+    assert (fitted.add_datasample('s', blank(), sample, draw_gt=False) == BACKGROUND).all()
 
 
 def test_nothing_drawn_without_pred_and_gt(mano):

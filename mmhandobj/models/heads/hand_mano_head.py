@@ -25,7 +25,7 @@ from mmhandobj.models.mano import (
     rot6d_to_matrix,
 )
 from mmhandobj.registry import MODELS
-from mmhandobj.structures.geometry import box_normalised_to_pixels
+from mmhandobj.structures.geometry import box_normalised_to_pixels, solve_hand_root
 
 from .hourglass import HAND_ACT_CFG, HourglassHeatmapNet, PreActBottleneck
 from .weight_init import hfl_head_init_cfg
@@ -295,7 +295,10 @@ class HandMANOHead(BaseModule):
             One ``InstanceData`` per sample with ``hand_joints3d`` (1, 21, 3) and
             ``hand_verts3d`` (1, 778, 3) (metres, wrist-centred, network frame),
             ``hand_joints2d_crop`` and ``hand_joints2d_img`` (1, 21, 2) pixels,
-            ``mano_pose`` (1, 48) and ``mano_shape`` (1, 10); float32 numpy arrays.
+            ``mano_pose`` (1, 48), ``mano_shape`` (1, 10) and ``hand_root`` (1, 3) (the wrist
+            in the original camera, metres, solved from the 3D and 2D joints with metainfo
+            ``ori_cam_intr`` by :func:`~mmhandobj.structures.geometry.solve_hand_root`; NaN
+            when no root in front of the camera fits); float32 numpy arrays.
         """
         preds = self.forward(x, hand_boxes)
         host = {key: preds[key].detach().float().cpu().numpy() for key in PREDICT_FIELDS}
@@ -304,5 +307,10 @@ class HandMANOHead(BaseModule):
             pred = InstanceData(**{key: value[i:i + 1] for key, value in host.items()})
             pred.hand_joints2d_img = sample.crop_to_image(
                 host['hand_joints2d_crop'][i])[None].astype(np.float32)
+            root = solve_hand_root(host['hand_joints3d'][i], pred.hand_joints2d_img[0],
+                                   sample.metainfo['ori_cam_intr'],
+                                   bool(sample.metainfo.get('flip', False)))
+            pred.hand_root = np.full((1, 3), np.nan, np.float32) if root is None else (
+                root[None].astype(np.float32))
             results.append(pred)
         return results
