@@ -9,7 +9,7 @@
 # (the paper: R50, 256x256, 256 channels, 32x32 RoIs -> configs/hfl/hfl_r50_ho3d.py).
 _base_ = [
     '../_base_/default_runtime.py', '../_base_/models/hfl_r18.py',
-    '../_base_/datasets/synthetic_ho3d.py', '../_base_/schedules/adam_10e_step8.py'
+    '../_base_/datasets/synthetic_ho3d.py', '../_base_/schedules/synthetic_adam_10e_step8.py'
 ]
 
 default_hooks = dict(logger=dict(interval=10))

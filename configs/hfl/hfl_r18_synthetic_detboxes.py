@@ -10,7 +10,7 @@
 # logged as a warning); fallback='image' drops the box instead.
 _base_ = [
     '../_base_/default_runtime.py', '../_base_/models/hfl_r18.py',
-    '../_base_/datasets/synthetic_ho3d.py', '../_base_/schedules/adam_10e_step8.py'
+    '../_base_/datasets/synthetic_ho3d.py', '../_base_/schedules/synthetic_adam_10e_step8.py'
 ]
 
 # The validation pipeline of datasets/synthetic_ho3d.py with LoadDetectedBoxes after the loading.

@@ -6,7 +6,7 @@
 #   python tools/train.py configs/sho/sho_r18_synthetic.py
 _base_ = [
     '../_base_/default_runtime.py', '../_base_/models/sho_r18.py',
-    '../_base_/datasets/synthetic_ho3d.py', '../_base_/schedules/adam_10e_step8.py'
+    '../_base_/datasets/synthetic_ho3d.py', '../_base_/schedules/synthetic_adam_10e_step8.py'
 ]
 
 default_hooks = dict(logger=dict(interval=10))

@@ -1,3 +1,4 @@
+# Not fused (unlike the R50 schedules adam_*.py): the quick-start recipe as it was measured.
 # The quick start's schedule (synthetic world, batch 8): Adam 2e-3, lr x0.1 after epoch 8,
 # gradient clipping, validation at the end.
 # 546 training frames, batch 8: 69 iterations an epoch.
