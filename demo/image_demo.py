@@ -52,6 +52,7 @@ from mmhandobj.datasets.object_models import ObjectModelBank
 from mmhandobj.datasets.transforms import read_image
 from mmhandobj.evaluation.functional import root_relative_to_camera
 from mmhandobj.utils import apply_malloc_config
+from mmhandobj.utils.paths import OverwriteError, refuse_overwrite
 from mmhandobj.visualization import HandObjectVisualizer, find_mano_layer
 
 FINGERS = ('thumb', 'index', 'middle', 'ring', 'pinky')
@@ -146,6 +147,11 @@ def usable_object_name(name: Optional[str], model_root: Optional[str]) -> Option
 
 def main() -> None:
     args = parse_args()
+    try:
+        refuse_overwrite([args.img, args.config, args.checkpoint, args.det_config,
+                          args.det_checkpoint], [args.out])
+    except OverwriteError as err:
+        raise SystemExit(f'error: {err}') from None
     image = read_image(args.img)
     found = find_boxes(args, image)
     cam_intr = args.cam_intr

@@ -50,6 +50,7 @@ from mmhandobj.datasets.transforms import read_image
 from mmhandobj.evaluation.functional import root_relative_to_camera
 from mmhandobj.evaluation.metrics import box_iou
 from mmhandobj.utils import apply_malloc_config
+from mmhandobj.utils.paths import OverwriteError, refuse_overwrite
 from mmhandobj.visualization.drawing import draw_skeleton
 
 IMAGE_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp')
@@ -265,6 +266,12 @@ def main() -> None:
     args = parse_args()
     if args.det_interval < 1 or args.batch_size < 1:
         raise SystemExit('--det-interval and --batch-size must be >= 1')
+    out_json = args.out_json or osp.splitext(args.out)[0] + '.jsonl'
+    try:
+        refuse_overwrite([args.video, args.config, args.checkpoint, args.det_config,
+                          args.det_checkpoint], [args.out, out_json])
+    except OverwriteError as err:
+        raise SystemExit(f'error: {err}') from None
     frames, fps, count = open_frames(args.video)
     try:
         detector = init_detector(args.det_config, args.det_checkpoint, device=args.device)
@@ -273,7 +280,6 @@ def main() -> None:
     model = init_model(args.config, args.checkpoint, device=args.device, optimize=True)
     apply_malloc_config(model.cfg)  # as tools/test.py: the config's malloc_retain_freed
     models = ObjectModels(args.obj_model_root or default_obj_model_root(model.cfg))
-    out_json = args.out_json or osp.splitext(args.out)[0] + '.jsonl'
     for path in (args.out, out_json):
         os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
     tracker = BoxTracker(args.det_score_thr, args.track_iou)
