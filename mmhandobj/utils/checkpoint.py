@@ -91,6 +91,8 @@ class CheckpointFileError(ValueError):
 #: format's pickled magic number 0x1950a86a20f9469cfc6c (protocol 2, 10-byte LONG1).
 _TORCH_ZIP_SIGNATURE = b'PK\x03\x04'
 _TORCH_LEGACY_SIGNATURE = b'\x80\x02\x8a\x0a' + (0x1950a86a20f9469cfc6c).to_bytes(10, 'little')
+#: How torch's (and :func:`_history_buffer_getattr`'s) weights-only refusals of a global read.
+_REFUSED_GLOBAL = re.compile(r'GLOBAL|getattr\(.*\) is not allowed')
 #: Signatures of files people pass by mistake, for the "not a torch checkpoint" message.
 _KNOWN_SIGNATURES = ((b'\x89PNG', 'a PNG image'), (b'\xff\xd8\xff', 'a JPEG image'),
                      (b'\x1f\x8b', 'a gzip archive'), (b'\x93NUMPY', 'a NumPy .npy array'),
@@ -149,7 +151,7 @@ def load_checkpoint_file(filename: str, map_location: Optional[Any] = None) -> D
             with torch.serialization.safe_globals(MMENGINE_CHECKPOINT_GLOBALS):
                 loaded = torch.load(filename, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as err:
-        if trusted or 'Unsupported global' not in str(err):
+        if trusted or not _REFUSED_GLOBAL.search(str(err)):
             raise CheckpointFileError(f'checkpoint {filename} ({size} bytes) is truncated or '
                                       f'corrupt ({str(err)[-300:].strip()})') from None
         raise pickle.UnpicklingError(
