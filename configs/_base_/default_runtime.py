@@ -37,4 +37,5 @@ resume = False
 randomness = dict(seed=0)
 
 # Keeps --resume exact: RNG states travel with checkpoints and validation does not perturb them.
-custom_hooks = [dict(type='RNGStateHook')]
+# NonFiniteGradHook stops at the first step with NaN/inf gradients, naming the modules.
+custom_hooks = [dict(type='RNGStateHook'), dict(type='NonFiniteGradHook')]

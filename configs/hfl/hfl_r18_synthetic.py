@@ -90,4 +90,5 @@ optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=2e-3),
                      clip_grad=dict(max_norm=10.0))
 param_scheduler = [dict(type='StepLR', step_size=8, gamma=0.1, by_epoch=True)]
 default_hooks = dict(logger=dict(interval=10))
-custom_hooks = [dict(type='RNGStateHook'), dict(type='ValidateBeforeTrainHook')]
+custom_hooks = [dict(type='RNGStateHook'), dict(type='ValidateBeforeTrainHook'),
+                dict(type='NonFiniteGradHook')]
