@@ -48,6 +48,7 @@ from mmhandobj.apis.detection import (
     init_detector,
 )
 from mmhandobj.apis.inference import default_obj_model_root
+from mmhandobj.datasets.detection_classes import DET_CATEGORIES
 from mmhandobj.datasets.object_models import ObjectModelBank
 from mmhandobj.datasets.transforms import read_image
 from mmhandobj.evaluation.functional import root_relative_to_camera
@@ -109,6 +110,12 @@ def find_boxes(args: argparse.Namespace, image: np.ndarray) -> dict:
         except ValueError as err:
             raise SystemExit(f'--det-config: {err}') from None
         dets = detect_hand_object(detector, [image])[0]
+        known = [d for d in dets if int(d['category_id']) in DET_CATEGORIES]
+        if len(known) < len(dets):
+            print(f'warning: {len(dets) - len(known)} detections of unknown category ids '
+                  f'{sorted({int(d["category_id"]) for d in dets} - set(DET_CATEGORIES))} '
+                  f'ignored (known: 1..{len(DET_CATEGORIES)})', file=sys.stderr)
+        dets = known
         hand, obj, side, name = choose_boxes(dets, args.det_score_thr, args.obj_selection)
         for kind, det, key in (('hand', hand, 'hand_bbox'), ('object', obj, 'obj_bbox')):
             if found[key] is not None:

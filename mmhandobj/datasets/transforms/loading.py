@@ -1,6 +1,6 @@
 """Image and object-mask loading."""
 import os.path as osp
-from typing import Optional
+from typing import Optional, Tuple
 
 import cv2
 import numpy as np
@@ -26,8 +26,12 @@ MAX_IMAGE_PIXELS = 1 << 27
 _JPEG_SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
 
 
-def _header_size(data: np.ndarray) -> Optional[tuple]:
-    """``(width, height)`` in pixels from a PNG or JPEG header, None for other formats."""
+def image_header_size(data: np.ndarray) -> Optional[Tuple[int, int]]:
+    """``(width, height)`` in pixels from a PNG or JPEG header, None for other formats.
+
+    Args:
+        data: The file's bytes as a uint8 array (the first 64 KiB suffice for PNG).
+    """
     raw = data[:1 << 16].tobytes()
     if raw.startswith(PNG_SIGNATURE) and raw[12:16] == b'IHDR':
         return int.from_bytes(raw[16:20], 'big'), int.from_bytes(raw[20:24], 'big')
@@ -54,7 +58,7 @@ def _header_size(data: np.ndarray) -> Optional[tuple]:
 
 def _check_pixel_count(data: np.ndarray, path: str) -> None:
     """Refuse an image whose header declares more than :data:`MAX_IMAGE_PIXELS` pixels."""
-    size = _header_size(data)
+    size = image_header_size(data)
     if size is not None and size[0] * size[1] > MAX_IMAGE_PIXELS:
         raise ImageReadError(f'image of {size[0]} x {size[1]} pixels is larger than the limit '
                              f'of {MAX_IMAGE_PIXELS} pixels (a decompression bomb?): {path}')
