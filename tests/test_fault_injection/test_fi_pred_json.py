@@ -59,3 +59,40 @@ def test_nan_frames_still_load_for_the_nan_policy(tmp_path):
     xyz[0, 0, 0] = np.nan
     loaded, _ = load_ho3d_pred(_write(tmp_path, json.dumps([xyz.tolist(), verts])))
     assert np.isnan(loaded[0, 0, 0]) and np.isfinite(loaded[1]).all()
+
+
+def test_full_disk_while_writing_pred_json_names_the_file_and_leaves_none(tmp_path,
+                                                                          monkeypatch):
+    import errno
+    import os
+
+    from mmhandobj.evaluation.metrics import HO3DMetric
+    from mmhandobj.utils import checkpoint
+
+    def no_space(fd):
+        raise OSError(errno.ENOSPC, 'No space left on device')
+
+    monkeypatch.setattr(checkpoint.os, 'fsync', no_space)
+    metric = HO3DMetric(out_dir=str(tmp_path))
+    xyz, verts = (np.array(a) for a in _frames())
+    path = tmp_path / 'pred.json'
+    with pytest.raises(OSError, match=rf'cannot write {path}: no space left on device'):
+        metric._write_submission(xyz, verts)
+    assert sorted(os.listdir(tmp_path)) == []
+
+
+def test_ho3d_eval_refuses_an_out_dir_whose_scores_file_is_an_input(tmp_path, monkeypatch):
+    import importlib.util
+    import sys
+    from pathlib import Path
+    tool = Path(__file__).parents[2] / 'tools' / 'analysis_tools' / 'ho3d_eval.py'
+    spec = importlib.util.spec_from_file_location('ho3d_eval', tool)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    pred = tmp_path / 'scores.txt'  # a prediction file unluckily named like the output
+    xyz, verts = _frames()
+    pred.write_text(json.dumps([xyz, verts]))
+    monkeypatch.setattr(sys, 'argv', ['ho3d_eval.py', str(pred), str(tmp_path), str(tmp_path)])
+    with pytest.raises(ValueError, match=rf'refusing to write {pred}: it is the input {pred}'):
+        module.main()
+    assert json.loads(pred.read_text()) == [xyz, verts]
