@@ -48,10 +48,12 @@ from mmhandobj.apis.detection import (
     init_detector,
 )
 from mmhandobj.apis.inference import default_obj_model_root
+from mmhandobj.datasets.detection_classes import DET_CATEGORIES
 from mmhandobj.datasets.object_models import ObjectModelBank
 from mmhandobj.datasets.transforms import read_image
 from mmhandobj.engine import apply_process_settings
 from mmhandobj.evaluation.functional import root_relative_to_camera
+from mmhandobj.utils.paths import OverwriteError, refuse_overwrite
 from mmhandobj.visualization import HandObjectVisualizer, find_mano_layer
 
 FINGERS = ('thumb', 'index', 'middle', 'ring', 'pinky')
@@ -108,6 +110,12 @@ def find_boxes(args: argparse.Namespace, image: np.ndarray) -> dict:
         except ValueError as err:
             raise SystemExit(f'--det-config: {err}') from None
         dets = detect_hand_object(detector, [image])[0]
+        known = [d for d in dets if int(d['category_id']) in DET_CATEGORIES]
+        if len(known) < len(dets):
+            print(f'warning: {len(dets) - len(known)} detections of unknown category ids '
+                  f'{sorted({int(d["category_id"]) for d in dets} - set(DET_CATEGORIES))} '
+                  f'ignored (known: 1..{len(DET_CATEGORIES)})', file=sys.stderr)
+        dets = known
         hand, obj, side, name = choose_boxes(dets, args.det_score_thr, args.obj_selection)
         for kind, det, key in (('hand', hand, 'hand_bbox'), ('object', obj, 'obj_bbox')):
             if found[key] is not None:
@@ -146,6 +154,11 @@ def usable_object_name(name: Optional[str], model_root: Optional[str]) -> Option
 
 def main() -> None:
     args = parse_args()
+    try:
+        refuse_overwrite([args.img, args.config, args.checkpoint, args.det_config,
+                          args.det_checkpoint], [args.out])
+    except OverwriteError as err:
+        raise SystemExit(f'error: {err}') from None
     image = read_image(args.img)
     found = find_boxes(args, image)
     cam_intr = args.cam_intr

@@ -38,18 +38,26 @@ from typing import Dict, Iterator, List, Optional, Tuple
 
 import cv2
 import numpy as np
+from mmengine.config import Config
 from mmengine.utils import ProgressBar
 
 from mmhandobj.apis import inference_handobj, init_model
-from mmhandobj.apis.detection import default_intrinsics, detect_hand_object, init_detector
+from mmhandobj.apis.detection import (
+    DETECTOR_TYPE,
+    default_intrinsics,
+    detect_hand_object,
+    init_detector,
+)
 from mmhandobj.apis.inference import default_obj_model_root
 from mmhandobj.apis.smoothing import HandObjectSmoother
 from mmhandobj.datasets.detection_classes import category_side_or_name, is_hand_category
 from mmhandobj.datasets.object_models import ObjectModelBank
 from mmhandobj.datasets.transforms import read_image
+from mmhandobj.datasets.transforms.loading import image_header_size
 from mmhandobj.engine import apply_process_settings
 from mmhandobj.evaluation.functional import root_relative_to_camera
 from mmhandobj.evaluation.metrics import box_iou
+from mmhandobj.utils.paths import OverwriteError, refuse_overwrite
 from mmhandobj.visualization.drawing import draw_skeleton
 
 IMAGE_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp')
@@ -95,6 +103,15 @@ def open_frames(source: str) -> Tuple[Iterator[np.ndarray], float, Optional[int]
         names = sorted(n for n in os.listdir(source) if n.lower().endswith(IMAGE_EXTENSIONS))
         if not names:
             raise SystemExit(f'{source}: no {"/".join(IMAGE_EXTENSIONS)} frames in the folder')
+        sizes = {n: image_header_size(np.fromfile(osp.join(source, n), np.uint8, 1 << 16))
+                 for n in names}
+        first = sizes[names[0]]
+        other = next((n for n in names if sizes[n] not in (first, None)), None)
+        if other is not None and first is not None:
+            raise SystemExit(f'{source}: frame {other} is {sizes[other][0]} x '
+                             f'{sizes[other][1]} pixels but {names[0]} is {first[0]} x '
+                             f'{first[1]}; the frames of one folder must share one size '
+                             '(one camera)')
         return (read_image(osp.join(source, n)) for n in names), DEFAULT_FPS, len(names)
     is_camera = source.isdigit()
     if not is_camera and not osp.isfile(source):
@@ -265,6 +282,16 @@ def main() -> None:
     args = parse_args()
     if args.det_interval < 1 or args.batch_size < 1:
         raise SystemExit('--det-interval and --batch-size must be >= 1')
+    out_json = args.out_json or osp.splitext(args.out)[0] + '.jsonl'
+    try:
+        refuse_overwrite([args.video, args.config, args.checkpoint, args.det_config,
+                          args.det_checkpoint], [args.out, out_json])
+    except OverwriteError as err:
+        raise SystemExit(f'error: {err}') from None
+    if str(Config.fromfile(args.config).get('model', {}).get('type', '')).endswith(
+            DETECTOR_TYPE):
+        raise SystemExit(f'{args.config} is a detector config; give the HFL-Net config as '
+                         'CONFIG and the detector config with --det-config')
     frames, fps, count = open_frames(args.video)
     try:
         detector = init_detector(args.det_config, args.det_checkpoint, device=args.device)
@@ -273,7 +300,6 @@ def main() -> None:
     model = init_model(args.config, args.checkpoint, device=args.device, optimize=True)
     apply_process_settings(model.cfg)  # as ProcessSettingsHook does in the tools
     models = ObjectModels(args.obj_model_root or default_obj_model_root(model.cfg))
-    out_json = args.out_json or osp.splitext(args.out)[0] + '.jsonl'
     for path in (args.out, out_json):
         os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
     tracker = BoxTracker(args.det_score_thr, args.track_iou)
@@ -282,6 +308,7 @@ def main() -> None:
                                                                           args.max_frames or 0)
     progress = ProgressBar(total)
     writer, cam_intr, done = None, args.cam_intr, 0
+    height = width = None  # of the first frame, which every frame must share
     counts = dict(ok=0, hand_only=0, no_detection=0)
     with open(out_json, 'w') as jsonl:
         batch, boxes = [], []
@@ -301,6 +328,10 @@ def main() -> None:
         for index, frame in enumerate(frames):
             if args.max_frames is not None and index >= args.max_frames:
                 break
+            if writer is not None and frame.shape[:2] != (height, width):
+                raise SystemExit(f'{args.video}: frame {index} is {frame.shape[1]} x '
+                                 f'{frame.shape[0]} pixels, the first was {width} x {height}; '
+                                 'all frames must share one size (one camera)')
             if writer is None:
                 height, width = frame.shape[:2]
                 if cam_intr is None:

@@ -11,8 +11,10 @@ Examples:
 """
 import argparse
 import os.path as osp
+from typing import List
 
 from mmengine.config import Config
+from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
 from mmhandobj.utils import (
@@ -21,6 +23,8 @@ from mmhandobj.utils import (
     load_tool_config,
     setup_distributed,
 )
+from mmhandobj.utils.checkpoint import CheckpointFileError, check_checkpoint_fits
+from mmhandobj.utils.paths import OverwriteError, refuse_overwrite
 
 #: The detector's metric, which writes the ``--out *.json`` detection file.
 BOX_METRIC = 'HandObjectBoxMetric'
@@ -44,6 +48,20 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
+def _dataset_files(dataset: dict) -> List[str]:
+    """The file names a test dataset config holds (annotation, detection files...)."""
+    root = dataset.get('data_root') or ''
+    found = []
+    for value in dataset.values():
+        if isinstance(value, dict):
+            found += _dataset_files(value)
+        elif isinstance(value, (list, tuple)):
+            found += [f for v in value if isinstance(v, dict) for f in _dataset_files(v)]
+        elif isinstance(value, str):
+            found += [value, osp.join(root, value)]
+    return found
+
+
 def build_config(args: argparse.Namespace) -> Config:
     """Load the config and apply the command-line options to it."""
     cfg = load_tool_config(args)
@@ -51,6 +69,12 @@ def build_config(args: argparse.Namespace) -> Config:
         raise SystemExit(f'checkpoint {args.checkpoint} does not exist')
     cfg.load_from = args.checkpoint
     cfg.resume = False
+    try:
+        refuse_overwrite([args.config, args.checkpoint,
+                          *_dataset_files(cfg.get('test_dataloader', {}).get('dataset', {}))],
+                         [args.out])
+    except OverwriteError as err:
+        raise SystemExit(f'error: {err}') from None
     if args.out is not None:
         evaluator = cfg.test_evaluator
         metrics = list(evaluator) if isinstance(evaluator, (list, tuple)) else [evaluator]
@@ -87,6 +111,11 @@ def main() -> None:
     apply_mmengine_patches()
     cfg = build_config(args)
     runner = Runner.from_cfg(cfg)
+    model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+    try:  # MMEngine only warns about missing keys and would score random weights
+        check_checkpoint_fits(model, args.checkpoint)
+    except CheckpointFileError as err:
+        raise SystemExit(f'error: {err}') from None
     runner.test()
 
 

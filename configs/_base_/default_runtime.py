@@ -13,6 +13,8 @@ default_hooks = dict(
     metric_out_dir=dict(type='MetricOutDirHook'),
     # applies tensor_sharing_strategy and malloc_retain_freed (below) before the run
     process_settings=dict(type='ProcessSettingsHook'),
+    # stops at the first step with NaN/inf gradients, naming the modules whose norm exploded
+    non_finite_grad=dict(type='NonFiniteGradHook'),
 )
 
 env_cfg = dict(

@@ -10,7 +10,8 @@
 # configs/hfl/README.md.
 _base_ = [
     '../_base_/default_runtime.py', '../_base_/models/hfl_r18.py',
-    '../_base_/datasets/synthetic_ho3d_benchmark.py', '../_base_/schedules/synthetic_adam_10e_step8.py'
+    '../_base_/datasets/synthetic_ho3d_benchmark.py',
+    '../_base_/schedules/synthetic_adam_10e_step8.py'
 ]
 
 # 1067 training frames, batch 8: 134 iterations an epoch (3216 in all).

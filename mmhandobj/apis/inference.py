@@ -27,7 +27,7 @@ import torch
 from mmcv.transforms import Compose
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
-from mmengine.runner import load_checkpoint
+from mmengine.runner.checkpoint import _load_checkpoint, _load_checkpoint_to_model
 from torch import nn
 
 from mmhandobj.datasets.object_models import ObjectModelBank
@@ -35,6 +35,7 @@ from mmhandobj.models.inference_optim import optimize_for_inference
 from mmhandobj.registry import MODELS
 from mmhandobj.structures import HandObjectDataSample
 from mmhandobj.utils import apply_mmengine_patches
+from mmhandobj.utils.checkpoint import check_checkpoint_fits
 
 ImageType = Union[str, np.ndarray]
 
@@ -48,7 +49,8 @@ def init_model(config: Union[str, Path, Config], checkpoint: Optional[str] = Non
         config: Config file path or ``Config``.
         checkpoint: Checkpoint file (loaded with MMEngine's ``load_checkpoint`` after
             :func:`~mmhandobj.utils.apply_mmengine_patches`: weights-only, clear errors for
-            broken files). None keeps random weights.
+            broken files) after :func:`~mmhandobj.utils.checkpoint.check_checkpoint_fits`
+            (a checkpoint of another model is refused). None keeps random weights.
         device: Torch device, e.g. ``'cpu'`` or ``'cuda:0'``.
         cfg_options: Overrides merged into the config (``Config.merge_from_dict``).
         optimize: Apply ``tools/test.py``'s inference speed-ups
@@ -74,7 +76,9 @@ def init_model(config: Union[str, Path, Config], checkpoint: Optional[str] = Non
     model = MODELS.build(config.model)
     if checkpoint is not None:
         apply_mmengine_patches()
-        load_checkpoint(model, checkpoint, map_location='cpu')
+        loaded = _load_checkpoint(checkpoint, map_location='cpu')
+        check_checkpoint_fits(model, checkpoint, loaded)
+        _load_checkpoint_to_model(model, loaded)
     model.cfg = config
     model = model.to(device).eval()
     return optimize_for_inference(model) if optimize else model

@@ -13,11 +13,13 @@ One JSON object in the COCO dataset layout, so that ``pycocotools.coco.COCO(path
   pixels of the original image), "area", "score"}``.
 """
 import json
+import math
 import os
 import os.path as osp
-from typing import Dict, List, Sequence
+from typing import Any, Dict, List, Sequence, Tuple
 
 import numpy as np
+from mmengine.logging import print_log
 
 from .detection_classes import DET_CATEGORIES, is_hand_category
 
@@ -57,43 +59,74 @@ def save_detection_file(path: str, images: Sequence[dict], detections: Sequence[
     os.replace(tmp, path)
 
 
-def load_detection_file(path: str) -> Dict[str, List[dict]]:
-    """Read a detection file into per-image detections, keyed by frame key and file name.
+#: Largest box coordinate accepted (pixels); beyond it a box is no detection of an image.
+MAX_BOX_COORD_PX = 1e5
+#: Parsed detection files of this process: (real path, mtime ns, size) -> per-key detections.
+_PARSED: Dict[Tuple[str, int, int], Dict[str, List[dict]]] = {}
 
-    Args:
-        path: A file written by :func:`save_detection_file`.
 
-    Returns:
-        ``{key: [{"bbox": (4,) float64 x1y1x2y2 pixels, "score": float, "category_id": int},
-        ...]}`` sorted by decreasing score, for each image's ``frame_key`` and ``file_name``
-        (an image without detections maps to an empty list).
+def _number(value: Any, path: str, where: str, field: str) -> float:
+    """``value`` as a finite float; bools, strings and the like are refused naming the field."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f'{path}: {where} field {field!r} is {value!r}, expected a number')
+    if not math.isfinite(value) or abs(value) > MAX_BOX_COORD_PX:
+        raise ValueError(f'{path}: {where} field {field!r} is {value!r}, expected a finite '
+                         f'number within +-{MAX_BOX_COORD_PX:g}')
+    return float(value)
 
-    Raises:
-        FileNotFoundError: Missing file.
-        ValueError: Not a detection file (names the missing key).
-    """
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'detection file not found: {path} (write one with '
-                                'tools/test.py DET_CONFIG DET_CKPT --out dets.json)')
-    with open(path) as f:
-        try:
-            data = json.load(f)
-        except json.JSONDecodeError as err:
-            raise ValueError(f'{path}: not a JSON detection file ({err})') from None
+
+def _parse(path: str, data: Any) -> Dict[str, List[dict]]:
+    """Validate a loaded detection file and group its detections per image key."""
     for key in ('images', 'annotations'):
-        if not isinstance(data, dict) or key not in data:
+        if not isinstance(data, dict) or not isinstance(data.get(key), list):
             raise ValueError(f'{path}: a detection file needs the COCO keys "images" and '
-                             f'"annotations" (missing {key!r}); write one with tools/test.py '
-                             'DET_CONFIG DET_CKPT --out dets.json')
-    per_image: Dict[int, List[dict]] = {int(img['id']): [] for img in data['images']}
-    for ann in data['annotations']:
-        x, y, w, h = ann['bbox']
-        if ann['image_id'] not in per_image:
-            raise ValueError(f'{path}: detection {ann.get("id")} names image_id '
-                             f'{ann["image_id"]}, which is not in "images"')
-        per_image[ann['image_id']].append(dict(
-            bbox=np.array([x, y, x + w, y + h], np.float64), score=float(ann['score']),
-            category_id=int(ann['category_id'])))
+                             f'"annotations" as lists (missing {key!r}); write one with '
+                             'tools/test.py DET_CONFIG DET_CKPT --out dets.json')
+    per_image: Dict[int, List[dict]] = {}
+    sizes: Dict[int, Tuple[float, float]] = {}
+    for index, img in enumerate(data['images']):
+        where = f'images[{index}]'
+        if not isinstance(img, dict) or 'id' not in img:
+            raise ValueError(f'{path}: {where} must be an object with an "id"')
+        image_id = int(_number(img['id'], path, where, 'id'))
+        per_image[image_id] = []
+        if 'width' in img and 'height' in img:
+            sizes[image_id] = (_number(img['width'], path, where, 'width'),
+                               _number(img['height'], path, where, 'height'))
+    skipped = dict(unknown_category=0, empty_box=0, off_image=0)
+    for index, ann in enumerate(data['annotations']):
+        where = f'annotations[{index}]'
+        if not isinstance(ann, dict):
+            raise ValueError(f'{path}: {where} must be an object, got {type(ann).__name__}')
+        missing = [k for k in ('image_id', 'category_id', 'bbox', 'score') if k not in ann]
+        if missing:
+            raise ValueError(f'{path}: {where} lacks the field(s) {missing}')
+        bbox = ann['bbox']
+        if not isinstance(bbox, list) or len(bbox) != 4:
+            raise ValueError(f'{path}: {where} field \'bbox\' is {bbox!r}, expected [x, y, w, '
+                             'h] in pixels')
+        x, y, w, h = (_number(v, path, where, 'bbox') for v in bbox)
+        score = _number(ann['score'], path, where, 'score')
+        image_id = int(_number(ann['image_id'], path, where, 'image_id'))
+        category = _number(ann['category_id'], path, where, 'category_id')
+        if image_id not in per_image:
+            raise ValueError(f'{path}: {where} names image_id {image_id}, which is not in '
+                             '"images"')
+        if category not in DET_CATEGORIES:
+            skipped['unknown_category'] += 1
+            continue
+        if w <= 0 or h <= 0:
+            skipped['empty_box'] += 1
+            continue
+        width, height = sizes.get(image_id, (math.inf, math.inf))
+        if x >= width or y >= height or x + w <= 0 or y + h <= 0:
+            skipped['off_image'] += 1
+            continue
+        per_image[image_id].append(dict(bbox=np.array([x, y, x + w, y + h], np.float64),
+                                        score=score, category_id=int(category)))
+    if any(skipped.values()):
+        print_log(f'{path}: skipped detections: {skipped} (known categories: '
+                  f'{sorted(DET_CATEGORIES)})', logger='current', level=30)
     by_key: Dict[str, List[dict]] = {}
     for img in data['images']:
         dets = sorted(per_image[int(img['id'])], key=lambda d: -d['score'])
@@ -101,3 +134,43 @@ def load_detection_file(path: str) -> Dict[str, List[dict]]:
             if key:
                 by_key[str(key)] = dets
     return by_key
+
+
+def load_detection_file(path: str) -> Dict[str, List[dict]]:
+    """Read a detection file into per-image detections, keyed by frame key and file name.
+
+    A file is parsed once per process (cached by path, modification time and size); the
+    cache filled in the main process is shared by forked data-loader workers.
+
+    Args:
+        path: A file written by :func:`save_detection_file`.
+
+    Returns:
+        ``{key: [{"bbox": (4,) float64 x1y1x2y2 pixels, "score": float, "category_id": int},
+        ...]}`` sorted by decreasing score, for each image's ``frame_key`` and ``file_name``
+        (an image without detections maps to an empty list). Detections of unknown
+        categories, with zero/negative width or height, or outside their image are skipped
+        with a logged count.
+
+    Raises:
+        FileNotFoundError: Missing file.
+        ValueError: Not a detection file: a missing key or field, a non-numeric or
+            non-finite value, a coordinate beyond :data:`MAX_BOX_COORD_PX`, an unknown
+            ``image_id``, or nesting too deep (the message names the file and the entry).
+    """
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'detection file not found: {path} (write one with '
+                                'tools/test.py DET_CONFIG DET_CKPT --out dets.json)')
+    stat = os.stat(path)
+    key = (osp.realpath(path), stat.st_mtime_ns, stat.st_size)
+    if key not in _PARSED:
+        with open(path) as f:
+            try:
+                data = json.load(f)
+            except json.JSONDecodeError as err:
+                raise ValueError(f'{path}: not a JSON detection file ({err})') from None
+            except RecursionError:
+                raise ValueError(f'{path}: not a detection file (nested too deeply)') from None
+        _PARSED.clear()  # one file per process in practice: do not keep stale versions
+        _PARSED[key] = _parse(path, data)
+    return _PARSED[key]

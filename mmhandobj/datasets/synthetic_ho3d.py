@@ -1,4 +1,5 @@
 """HO3D-layout synthetic world for the quick start (generated on first use)."""
+import glob
 import os
 import os.path as osp
 import shutil
@@ -7,6 +8,7 @@ import tempfile
 from mmengine.logging import print_log
 
 from mmhandobj.registry import DATASETS
+from mmhandobj.utils.pid_lock import PidLock
 
 from .converters.ho3d import HO3D_SPLITS, convert_ho3d
 from .ho3d import HO3DDataset
@@ -37,16 +39,37 @@ def _check_existing_world(data_root: str, num_frames: int, seed: int, version: s
                               'point data_root elsewhere.')
 
 
+def _sweep_interrupted(data_root: str) -> None:
+    """Remove ``<data_root>.tmp*`` (folders, their ``.lock`` and ``.tmp-<pid>`` siblings).
+
+    Only :func:`ensure_synthetic_ho3d` creates these names, and only while holding the lock
+    ``<data_root>.lock``, so a caller holding that lock knows every such entry was left by an
+    interrupted generation.
+    """
+    for path in glob.glob(glob.escape(data_root) + '.tmp*'):
+        if osp.isdir(path) and not osp.islink(path):
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            try:
+                os.remove(path)
+            except OSError:
+                continue
+        print_log(f'removed {path}, left by an interrupted synthetic world generation',
+                  logger='current')
+
+
 def ensure_synthetic_ho3d(data_root: str, num_frames: int, seed: int, version: str,
                           workers: int = 1) -> None:
     """Make sure ``data_root`` holds a converted synthetic HO3D world.
 
     The world (``make_synthetic_world('ho3d', ...)``) and its annotation files
     (``annotations/ho3d_<version>_{train,evaluation}.npz``) are built in a temporary sibling
-    folder and moved into place with one ``os.replace``: concurrent callers (DDP ranks) each
-    build their own copy, the first rename wins and the others discard theirs. An existing
-    world is used only when it was made with these arguments by the current generator
-    (:data:`~mmhandobj.synthetic.WORLD_VERSION`).
+    folder ``<data_root>.tmp*`` and moved into place with one ``os.replace``, under the lock
+    ``<data_root>.lock`` (:class:`~mmhandobj.utils.PidLock`): concurrent callers (DDP ranks)
+    wait for the first one and then use its world, and the leftovers of a generation that was
+    killed (its temporary folder and that folder's own lock and ``.tmp-<pid>`` siblings) are
+    removed by the next caller. An existing world is used only when it was made with these
+    arguments by the current generator (:data:`~mmhandobj.synthetic.WORLD_VERSION`).
 
     Args:
         data_root: Target folder.
@@ -63,28 +86,32 @@ def ensure_synthetic_ho3d(data_root: str, num_frames: int, seed: int, version: s
     if all(osp.isfile(f) for f in ann_files):
         _check_existing_world(data_root, num_frames, seed, version)
         return
-    if osp.exists(data_root) and not all(osp.isfile(f) for f in ann_files):
-        raise FileExistsError(f'{data_root} exists but lacks {ann_files}; delete it to let '
-                              'SyntheticHO3DDataset regenerate the synthetic world')
-    from mmhandobj.synthetic import make_synthetic_world
-    parent = osp.dirname(osp.abspath(data_root))
+    data_root = osp.abspath(data_root)
+    parent = osp.dirname(data_root)
     os.makedirs(parent, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix=osp.basename(data_root) + '.tmp', dir=parent)
-    try:
-        print_log(f'generating the synthetic HO3D world ({num_frames} frames) in {data_root}',
-                  logger='current')
-        make_synthetic_world('ho3d', tmp, num_frames, seed=seed, version=version,
-                             workers=workers)
-        for split in HO3D_SPLITS:
-            convert_ho3d(tmp, osp.join(tmp, 'annotations', f'ho3d_{version}_{split}.npz'),
-                         split, version)
-        os.replace(tmp, data_root)
-    except OSError:
-        if not all(osp.isfile(f) for f in ann_files):
-            raise
-    finally:
-        if osp.exists(tmp):
+    with PidLock(data_root + '.lock', f'synthetic world {data_root}').acquire(wait=True):
+        if all(osp.isfile(f) for f in ann_files):  # made by a caller we waited for
+            _check_existing_world(data_root, num_frames, seed, version)
+            return
+        if osp.exists(data_root):
+            raise FileExistsError(f'{data_root} exists but lacks {ann_files}; delete it to '
+                                  'let SyntheticHO3DDataset regenerate the synthetic world')
+        _sweep_interrupted(data_root)
+        from mmhandobj.synthetic import make_synthetic_world
+        tmp = tempfile.mkdtemp(prefix=osp.basename(data_root) + '.tmp', dir=parent)
+        try:
+            print_log(f'generating the synthetic HO3D world ({num_frames} frames) in '
+                      f'{data_root}', logger='current')
+            make_synthetic_world('ho3d', tmp, num_frames, seed=seed, version=version,
+                                 workers=workers)
+            for split in HO3D_SPLITS:
+                convert_ho3d(tmp, osp.join(tmp, 'annotations', f'ho3d_{version}_{split}.npz'),
+                             split, version)
+            os.replace(tmp, data_root)
+        finally:
             shutil.rmtree(tmp, ignore_errors=True)
+            if osp.exists(tmp + '.lock'):  # make_synthetic_world's lock file of ``tmp``
+                os.remove(tmp + '.lock')
 
 
 @DATASETS.register_module()

@@ -15,7 +15,6 @@ from typing import Dict
 
 from mmengine.logging import print_log
 
-from mmhandobj.utils.checkpoint import pid_alive
 from mmhandobj.utils.pid_lock import PidLock, PidLockError
 
 from .dexycb_writer import DexYCBWriter
@@ -56,10 +55,12 @@ def read_world_summary(out_dir: str) -> Dict:
 
 
 def _sweep_killed_generations(out_dir: str) -> None:
-    """Remove the temporary folders ``<out_dir>.tmp-<pid>`` of generations that were killed."""
+    """Remove the temporary folders ``<out_dir>.tmp-<pid>`` of generations that were killed.
+
+    Called with the lock ``<out_dir>.lock`` held, so no other generation is writing one.
+    """
     for path in glob.glob(glob.escape(out_dir) + TMP_SUFFIX + '*'):
-        pid = path[len(out_dir) + len(TMP_SUFFIX):]
-        if pid.isdigit() and not pid_alive(int(pid)):
+        if path[len(out_dir) + len(TMP_SUFFIX):].isdigit():
             shutil.rmtree(path, ignore_errors=True)
             print_log(f'removed {path}, left by a killed world generation', logger='current')
 

@@ -31,7 +31,7 @@ import re
 import uuid
 import zipfile
 from pathlib import Path
-from typing import Any, List, Optional, Union
+from typing import Any, Dict, List, Optional, Union
 
 import mmengine
 import numpy as np
@@ -52,6 +52,8 @@ TMP_MARKER = '.tmp-'
 _TMP_NAME = re.compile(r'^\.(?P<target>.+)' + re.escape(TMP_MARKER) + r'(?P<pid>\d+)-[0-9a-f]+$')
 #: Checkpoint file names the resume fallback considers, newest = largest number.
 _CHECKPOINT_NAME = re.compile(r'^(epoch|iter)_(\d+)\.pth$')
+#: Longest ``last_checkpoint`` read as a path (bytes); longer files are not pointers.
+_POINTER_MAX_BYTES = 4096
 _patched = False
 
 
@@ -85,7 +87,35 @@ class CheckpointFileError(ValueError):
     """A checkpoint file is empty, truncated or not a torch checkpoint (the message names it)."""
 
 
-def load_checkpoint_file(filename: str, map_location: Optional[Any] = None) -> Any:
+#: How a file written by ``torch.save`` starts: a zip archive (torch >= 1.6) or the legacy
+#: format's pickled magic number 0x1950a86a20f9469cfc6c (protocol 2, 10-byte LONG1).
+_TORCH_ZIP_SIGNATURE = b'PK\x03\x04'
+_TORCH_LEGACY_SIGNATURE = b'\x80\x02\x8a\x0a' + (0x1950a86a20f9469cfc6c).to_bytes(10, 'little')
+#: How torch's (and :func:`_history_buffer_getattr`'s) weights-only refusals of a global read.
+_REFUSED_GLOBAL = re.compile(r'GLOBAL|getattr\(.*\) is not allowed')
+#: Signatures of files people pass by mistake, for the "not a torch checkpoint" message.
+_KNOWN_SIGNATURES = ((b'\x89PNG', 'a PNG image'), (b'\xff\xd8\xff', 'a JPEG image'),
+                     (b'\x1f\x8b', 'a gzip archive'), (b'\x93NUMPY', 'a NumPy .npy array'),
+                     (b'\x80', 'a plain pickle (not written by torch.save)'))
+
+
+def _not_torch_checkpoint(filename: str) -> Optional[str]:
+    """What ``filename`` is when it does not start like a ``torch.save`` file, else None."""
+    with open(filename, 'rb') as f:
+        head = f.read(len(_TORCH_LEGACY_SIGNATURE))
+    if head.startswith(_TORCH_ZIP_SIGNATURE) or head == _TORCH_LEGACY_SIGNATURE:
+        return None
+    for signature, what in _KNOWN_SIGNATURES:
+        if head.startswith(signature):
+            return what
+    try:
+        head.decode('utf-8')
+    except UnicodeDecodeError:
+        return f'a file starting with the bytes {head[:8].hex(" ")}'
+    return 'a text file'
+
+
+def load_checkpoint_file(filename: str, map_location: Optional[Any] = None) -> Dict[str, Any]:
     """Load a local checkpoint with weights-only unpickling plus MMEngine's own globals.
 
     Args:
@@ -93,37 +123,99 @@ def load_checkpoint_file(filename: str, map_location: Optional[Any] = None) -> A
         map_location: Passed to :func:`torch.load`.
 
     Returns:
-        The loaded object (usually a dict with ``state_dict``, ``meta``, ``message_hub``...).
+        The loaded dict (usually with ``state_dict``, ``meta``, ``message_hub``...).
 
     Raises:
         FileNotFoundError: When ``filename`` does not exist.
-        CheckpointFileError: When the file is empty, truncated or not a torch checkpoint.
-        pickle.UnpicklingError: When the file holds a global outside the allow-list; the message
-            names the global and how to opt out for trusted files.
+        CheckpointFileError: When the file is empty, truncated, not a torch checkpoint (an
+            image, text, a plain pickle...) or holds something else than a dict (a bare
+            tensor, a list).
+        pickle.UnpicklingError: When a torch checkpoint holds a global outside the
+            allow-list; the message names the global and how to opt out for trusted files.
     """
     filename = osp.expanduser(filename)
     if not osp.isfile(filename):
         raise FileNotFoundError(f'checkpoint {filename} can not be found')
-    if osp.getsize(filename) == 0:
+    size = osp.getsize(filename)
+    if size == 0:
         raise CheckpointFileError(f'checkpoint {filename} is empty (0 bytes): an interrupted '
                                   'save or copy; use another checkpoint')
+    what = _not_torch_checkpoint(filename)
+    if what is not None:
+        raise CheckpointFileError(f'{filename} is not a torch checkpoint: it is {what}')
     trusted = os.environ.get(TRUST_ENV) == '1'
     try:
         if trusted:
-            return torch.load(filename, map_location=map_location, weights_only=False)
-        with torch.serialization.safe_globals(MMENGINE_CHECKPOINT_GLOBALS):
-            return torch.load(filename, map_location=map_location, weights_only=True)
+            loaded = torch.load(filename, map_location=map_location, weights_only=False)
+        else:
+            with torch.serialization.safe_globals(MMENGINE_CHECKPOINT_GLOBALS):
+                loaded = torch.load(filename, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as err:
-        if trusted or 'Weights only load failed' not in str(err):
-            raise CheckpointFileError(f'checkpoint {filename} is corrupt ({err})') from None
+        if trusted or not _REFUSED_GLOBAL.search(str(err)):
+            raise CheckpointFileError(f'checkpoint {filename} ({size} bytes) is truncated or '
+                                      f'corrupt ({str(err)[-300:].strip()})') from None
         raise pickle.UnpicklingError(
             f'refused to load checkpoint {filename}: it holds objects outside the safe '
             f'allow-list of MMEngine checkpoints ({err}). If you trust this file, set '
             f'{TRUST_ENV}=1 to load it with full pickle.') from None
-    except (EOFError, RuntimeError, zipfile.BadZipFile, ValueError) as err:
+    except (EOFError, RuntimeError, zipfile.BadZipFile, ValueError, KeyError,
+            IndexError) as err:
         raise CheckpointFileError(
-            f'checkpoint {filename} ({osp.getsize(filename)} bytes) is truncated or not a torch '
+            f'checkpoint {filename} ({size} bytes) is truncated or not a torch '
             f'checkpoint ({type(err).__name__}: {str(err)[:200]})') from None
+    if not isinstance(loaded, dict):
+        raise CheckpointFileError(f'{filename} is not a checkpoint: it holds a '
+                                  f'{type(loaded).__name__}, not a dict of weights')
+    return loaded
+
+
+#: Fraction of the model's weights a checkpoint must provide (with the same shape), and of
+#: the checkpoint's weights the model must use, for :func:`check_checkpoint_fits`.
+MIN_CHECKPOINT_MATCH = 0.5
+#: Differing keys named in :func:`check_checkpoint_fits`'s message, per kind.
+_KEYS_SHOWN = 5
+
+
+def check_checkpoint_fits(model: torch.nn.Module, filename: str,
+                          checkpoint: Optional[Dict[str, Any]] = None) -> None:
+    """Refuse a checkpoint written for another model (most keys missing or unexpected).
+
+    MMEngine's ``load_checkpoint`` only warns about missing keys and then runs on random
+    weights; call this before it. Keys are compared after stripping a DDP ``module.``
+    prefix, as MMEngine does; a key with another shape counts as missing.
+
+    Args:
+        model: The model about to receive the weights (before BatchNorm folding).
+        filename: Checkpoint path, for loading (when ``checkpoint`` is None) and messages.
+        checkpoint: The already loaded checkpoint, to avoid reading the file twice.
+
+    Raises:
+        CheckpointFileError: When fewer than :data:`MIN_CHECKPOINT_MATCH` of the model's
+            weights, or of the checkpoint's, match; the message names the file, the model
+            class and the first keys that differ on both sides.
+    """
+    if checkpoint is None:
+        checkpoint = load_checkpoint_file(filename, map_location='cpu')
+    weights = checkpoint.get('state_dict', checkpoint)
+    if not isinstance(weights, dict):
+        raise CheckpointFileError(f'{filename}: its state_dict is a {type(weights).__name__}, '
+                                  'not a dict of weights')
+    weights = {re.sub(r'^module\.', '', str(k)): v for k, v in weights.items()}
+    wanted = model.state_dict()
+    matched = [k for k, v in wanted.items()
+               if k in weights and getattr(weights[k], 'shape', None) == v.shape]
+    matched_set = set(matched)
+    missing = [k for k in wanted if k not in matched_set]
+    unexpected = [k for k in weights if k not in wanted]
+    if (len(matched) >= MIN_CHECKPOINT_MATCH * len(wanted)
+            and len(matched) >= MIN_CHECKPOINT_MATCH * len(weights)):
+        return
+    raise CheckpointFileError(
+        f'checkpoint {filename} does not fit {type(model).__name__}: {len(matched)} of its '
+        f'{len(wanted)} weights match; missing or of another shape: {len(missing)} (first '
+        f'{missing[:_KEYS_SHOWN]}), unexpected: {len(unexpected)} (first '
+        f'{unexpected[:_KEYS_SHOWN]}). Is it a checkpoint of another model (e.g. the '
+        'detector)?')
 
 
 def _mmengine_local_loader(filename: str, map_location: Optional[Any] = None) -> Any:
@@ -260,12 +352,23 @@ def find_resume_checkpoint(work_dir: str) -> Optional[str]:
         The checkpoint path, or None when the work dir holds none (train from scratch).
     """
     pointer = osp.join(work_dir, 'last_checkpoint')
-    named = None
+    named, state = None, 'is missing'
     if osp.isfile(pointer):
-        with open(pointer) as f:
-            named = f.read().strip() or None
+        with open(pointer, 'rb') as f:
+            raw = f.read(_POINTER_MAX_BYTES + 1)
+        try:
+            named = raw.decode('utf-8').strip() or None
+            state = 'is empty' if named is None else f'names the missing file {named}'
+        except UnicodeDecodeError:
+            state = 'is not a text file naming a checkpoint'
+        if len(raw) > _POINTER_MAX_BYTES:
+            named, state = None, f'is longer than {_POINTER_MAX_BYTES} bytes, not a path'
         if named is not None and osp.isfile(named):
-            return named
+            try:
+                load_checkpoint_file(named, map_location='cpu')
+                return named
+            except (CheckpointFileError, pickle.UnpicklingError) as err:
+                state = f'names a file that does not load ({err})'
     candidates = []
     for path in glob.glob(osp.join(work_dir, '*.pth')):
         match = _CHECKPOINT_NAME.match(osp.basename(path))
@@ -277,8 +380,6 @@ def find_resume_checkpoint(work_dir: str) -> Optional[str]:
         except (CheckpointFileError, pickle.UnpicklingError) as err:
             print_log(f'--resume: skipping {path}: {err}', logger='current', level=30)
             continue
-        state = ('is missing' if not osp.isfile(pointer) else
-                 'is empty' if named is None else f'names the missing file {named}')
         print_log(f'--resume: {pointer} {state}; resuming from {path}, the newest loadable '
                   'checkpoint of the work dir', logger='current', level=30)
         return path

@@ -14,6 +14,7 @@ from typing import Dict, Iterable, List, Mapping, Optional, Tuple
 import torch
 
 from .checkpoint import load_checkpoint_file
+from .paths import refuse_overwrite
 
 
 def rename_by_prefix(key: str, table: Iterable[Tuple[str, str]]) -> Optional[str]:
@@ -176,5 +177,6 @@ def converter_arg_parser(description: str, src_help: str,
 def run_converter(key_map: PrefixKeyMap, converter: str, args: argparse.Namespace) -> Dict:
     """Convert ``args.src`` to ``args.dst`` against ``args.config``'s keys (the ``main`` of
     every converter); returns the saved checkpoint."""
+    refuse_overwrite([args.src, args.config], [args.dst])
     return convert_checkpoint_file(key_map, args.src, args.dst, converter,
                                    model_state_keys(args.config))

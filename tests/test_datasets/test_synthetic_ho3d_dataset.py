@@ -20,7 +20,8 @@ def test_generates_once_then_loads(tmp_path):
                split='train', val_sequences=['GPMF10'])
     train = DATASETS.build(cfg)
     assert is_complete_world(root)
-    assert sorted(os.listdir(osp.dirname(root))) == ['ho3d']  # no temporary folder left
+    # no temporary folder left; the lock file stays (an flock lock file is never removed)
+    assert sorted(os.listdir(osp.dirname(root))) == ['ho3d', 'ho3d.lock']
     val = DATASETS.build(dict(cfg, split='val', test_mode=True))
     evaluation = SyntheticHO3DDataset(data_root=root, num_frames=8, seed=3, split='evaluation',
                                       test_mode=True)
@@ -58,7 +59,7 @@ def test_concurrent_ranks_generate_one_world(tmp_path):
                               stderr=subprocess.PIPE, text=True) for _ in range(2)]
     errors = [proc.communicate(timeout=600)[1] for proc in procs]
     assert [proc.returncode for proc in procs] == [0, 0], errors
-    assert os.listdir(tmp_path) == ['ho3d'] and is_complete_world(root)
+    assert sorted(os.listdir(tmp_path)) == ['ho3d', 'ho3d.lock'] and is_complete_world(root)
     assert len(SyntheticHO3DDataset(data_root=root, num_frames=8, seed=5)) == 6
 
 

@@ -67,13 +67,15 @@ def test_object_models_are_closed_solids_with_surface_points():
 
 
 def test_second_generation_into_one_folder_gets_a_clear_message(tmp_path):
-    import socket
     import subprocess
     import sys
     out = tmp_path / 'world'
-    sleeper = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])
-    try:  # a generation is running (its lock file names it)
-        (tmp_path / 'world.lock').write_text(f'{sleeper.pid} {socket.gethostname()}\n')
+    code = ('import sys, time; from mmhandobj.utils import PidLock; '
+            'PidLock(sys.argv[1], "w").acquire(); print("held", flush=True); time.sleep(60)')
+    sleeper = subprocess.Popen([sys.executable, '-c', code, str(tmp_path / 'world.lock')],
+                               stdout=subprocess.PIPE)
+    try:  # a generation is running (it holds the lock, whose file names it)
+        assert sleeper.stdout.readline().strip() == b'held'
         with pytest.raises(FileExistsError, match=rf'another world generation is writing '
                            rf'{out}: .*in use by process {sleeper.pid}'):
             make_synthetic_world('ho3d', str(out), 4, seed=0)
@@ -104,4 +106,5 @@ def test_killed_generation_leaves_nothing_behind_the_next_one(tmp_path):
     proc.wait()
     assert tmp_dir.exists() and (tmp_path / 'world.lock').exists()
     make_synthetic_world('ho3d', str(out), 4, seed=0)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ['world']
+    # the kernel released the dead generation's lock; its file stays (never removed)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['world', 'world.lock']

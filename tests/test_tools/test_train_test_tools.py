@@ -124,16 +124,18 @@ def test_auto_resume_falls_back_when_last_checkpoint_is_empty(full_run, tiny):
     assert not stale.exists()
     assert (work_dir / 'last_checkpoint').read_text() == str(work_dir / 'epoch_6.pth')
     assert (work_dir / 'epoch_6.pth').stat().st_mode & 0o777 == 0o644  # umask-respecting
-    assert not (work_dir / '.train.lock').exists()
+    assert (work_dir / '.train.lock').read_text() == ''  # released: emptied, kept
 
 
 def test_second_training_in_a_locked_work_dir_is_refused(tmp_path):
     work_dir = tmp_path / 'work'
     work_dir.mkdir()
-    sleeper = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'])
+    code = ('import sys, time; from mmhandobj.utils import PidLock; '
+            'PidLock(sys.argv[1], "w").acquire(); print("held", flush=True); time.sleep(120)')
+    sleeper = subprocess.Popen([sys.executable, '-c', code, str(work_dir / '.train.lock')],
+                               stdout=subprocess.PIPE, env=dict(os.environ, PYTHONPATH=str(ROOT)))
     try:
-        import socket
-        (work_dir / '.train.lock').write_text(f'{sleeper.pid} {socket.gethostname()}\n')
+        assert sleeper.stdout.readline().strip() == b'held'
         proc = subprocess.run([sys.executable, str(ROOT / 'tools' / 'train.py'), CONFIG,
                                '--work-dir', str(work_dir)], capture_output=True, text=True,
                               env=dict(os.environ, PYTHONPATH=str(ROOT)), cwd=tmp_path,

@@ -178,8 +178,9 @@ def test_resume_falls_back_to_newest_loadable_checkpoint(tmp_path):
     out = '\n'.join(record.getMessage() for record in records.buffer)
     assert 'last_checkpoint is empty; resuming from' in out
     assert 'names the missing file' in out and 'skipping' in out and 'epoch_10.pth' in out
+    # a pointer naming the truncated file falls back too
     (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'epoch_10.pth'))
-    assert find_resume_checkpoint(str(tmp_path)) == str(tmp_path / 'epoch_10.pth')
+    assert find_resume_checkpoint(str(tmp_path)) == str(tmp_path / 'epoch_5.pth')
     assert find_resume_checkpoint(str(tmp_path / 'nothing')) is None
 
 

@@ -19,6 +19,7 @@ from mmengine.logging import MMLogger
 
 from mmhandobj.evaluation.functional import (
     HO3D_EVAL_SIZES,
+    HO3D_GT_FILES,
     NAN_POLICIES,
     finite_sample_mask,
     format_ho3d_scores,
@@ -26,6 +27,7 @@ from mmhandobj.evaluation.functional import (
     load_ho3d_gt,
     load_ho3d_pred,
 )
+from mmhandobj.utils.paths import refuse_overwrite
 
 
 def parse_args() -> argparse.Namespace:
@@ -50,6 +52,9 @@ def main() -> None:
     args = parse_args()
     logger = MMLogger.get_instance('ho3d_eval')
     start = time.perf_counter()
+    out_file = osp.join(args.out_dir, 'scores.txt')
+    refuse_overwrite([args.pred_json, *(osp.join(args.gt_dir, name) for name in HO3D_GT_FILES)],
+                     [out_file])
     gt_xyz, gt_verts = load_ho3d_gt(args.gt_dir)
     pred_xyz, pred_verts = load_ho3d_pred(args.pred_json)
     if len(pred_xyz) != len(gt_xyz):
@@ -69,12 +74,12 @@ def main() -> None:
                          workers=args.num_workers)
     os.makedirs(args.out_dir, exist_ok=True)
     text = format_ho3d_scores(scores)
-    with open(osp.join(args.out_dir, 'scores.txt'), 'w') as file:
+    with open(out_file, 'w') as file:
         file.write(text)
     print(text, end='')
     print(f'{int(valid.sum())} frames scored; loading {loaded - start:.1f} s, scoring '
           f'{time.perf_counter() - loaded:.1f} s; written to '
-          f'{osp.join(args.out_dir, "scores.txt")}')
+          f'{out_file}')
 
 
 if __name__ == '__main__':

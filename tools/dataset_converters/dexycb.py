@@ -15,6 +15,7 @@ from mmhandobj.datasets.converters import (
     convert_dexycb,
     convert_dexycb_hfl_json,
 )
+from mmhandobj.utils.paths import refuse_overwrite
 
 
 def parse_args() -> argparse.Namespace:
@@ -49,6 +50,7 @@ def main() -> None:
         if len(args.setups) != 1 or len(args.splits) != 1:
             raise SystemExit('--hfl-json converts one file: give one --setups and one --splits')
         out_file = osp.join(out_dir, f'dexycb_{args.setups[0]}_{args.splits[0]}.npz')
+        refuse_overwrite([args.hfl_json], [out_file])
         counts = convert_dexycb_hfl_json(args.hfl_json, args.root, out_file, args.mano_root,
                                          args.setups[0], args.splits[0])
         print(f'{args.hfl_json}: {counts} -> {out_file}')

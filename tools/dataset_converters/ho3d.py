@@ -11,6 +11,7 @@ import os.path as osp
 import time
 
 from mmhandobj.datasets.converters import HO3D_SPLITS, HO3D_VERSIONS, convert_ho3d
+from mmhandobj.utils.paths import refuse_overwrite
 
 
 def parse_args() -> argparse.Namespace:
@@ -44,6 +45,7 @@ def main() -> None:
     out_dir = args.out_dir or osp.join(args.root, 'annotations')
     for split in args.splits:
         out_file = osp.join(out_dir, f'ho3d_{args.version}_{split}.npz')
+        refuse_overwrite([args.hfl_json], [out_file])
         start = time.perf_counter()
         counts = convert_ho3d(args.root, out_file, split, args.version, args.allow_missing_seg,
                               args.hfl_json if split == 'train' else None,

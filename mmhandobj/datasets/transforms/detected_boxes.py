@@ -1,4 +1,5 @@
 """Test HFL-Net on detected boxes (and the detected object class) instead of the ground truth."""
+import os.path as osp
 from typing import Dict, List, Optional, Tuple
 
 import numpy as np
@@ -88,6 +89,8 @@ class LoadDetectedBoxes(BaseTransform):
 
     Raises:
         KeyError: A frame missing from the detection file (made on another split?).
+        ValueError: A malformed detection file (see
+            :func:`~mmhandobj.datasets.detection_file.load_detection_file`).
     """
 
     def __init__(self, det_file: str, score_thr: float = 0.3, obj_selection: str = 'score',
@@ -106,7 +109,11 @@ class LoadDetectedBoxes(BaseTransform):
         self.fallback = fallback
         self.hand_side = hand_side
         self.obj_model_root = obj_model_root
-        self._dets: Optional[Dict[str, List[dict]]] = None
+        # parsed here, in the process that builds the dataset, so that forked data-loader
+        # workers share it instead of each parsing the file (a missing file is reported at the
+        # first frame, as before)
+        self._dets: Optional[Dict[str, List[dict]]] = (
+            load_detection_file(det_file) if osp.isfile(det_file) else None)
         self._models = ObjectModelBank(obj_model_root) if obj_model_root else None
         self.counts = dict(frames=0, no_hand=0, no_obj=0, wrong_obj_class=0, no_obj_model=0)
 

@@ -1,6 +1,6 @@
 """Image and object-mask loading."""
 import os.path as osp
-from typing import Optional
+from typing import Optional, Tuple
 
 import cv2
 import numpy as np
@@ -18,6 +18,50 @@ class ImageReadError(IOError):
 
 
 PNG_SIGNATURE = b'\x89PNG\r\n\x1a\n'
+#: Most pixels (width x height) an image may have; checked from the file header before
+#: decoding (134 M: 400 MB as BGR, far above any camera frame; a decompression bomb of a few
+#: MB declares billions). libspng has no such limit, OpenCV's is 2^30.
+MAX_IMAGE_PIXELS = 1 << 27
+#: JPEG start-of-frame markers (they carry the size): C0-CF except DHT C4, JPG C8, DAC CC.
+_JPEG_SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+
+
+def image_header_size(data: np.ndarray) -> Optional[Tuple[int, int]]:
+    """``(width, height)`` in pixels from a PNG or JPEG header, None for other formats.
+
+    Args:
+        data: The file's bytes as a uint8 array (the first 64 KiB suffice for PNG).
+    """
+    raw = data[:1 << 16].tobytes()
+    if raw.startswith(PNG_SIGNATURE) and raw[12:16] == b'IHDR':
+        return int.from_bytes(raw[16:20], 'big'), int.from_bytes(raw[20:24], 'big')
+    if not raw.startswith(b'\xff\xd8'):
+        return None
+    raw = data.tobytes()
+    pos = 2
+    while pos + 9 < len(raw):
+        if raw[pos] != 0xFF:
+            return None
+        marker = raw[pos + 1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        if marker in _JPEG_SOF:
+            return int.from_bytes(raw[pos + 7:pos + 9], 'big'), int.from_bytes(
+                raw[pos + 5:pos + 7], 'big')
+        if marker == 0xD8 or 0xD0 <= marker <= 0xD7 or marker == 0x01:
+            pos += 2
+            continue
+        pos += 2 + int.from_bytes(raw[pos + 2:pos + 4], 'big')
+    return None
+
+
+def _check_pixel_count(data: np.ndarray, path: str) -> None:
+    """Refuse an image whose header declares more than :data:`MAX_IMAGE_PIXELS` pixels."""
+    size = image_header_size(data)
+    if size is not None and size[0] * size[1] > MAX_IMAGE_PIXELS:
+        raise ImageReadError(f'image of {size[0]} x {size[1]} pixels is larger than the limit '
+                             f'of {MAX_IMAGE_PIXELS} pixels (a decompression bomb?): {path}')
 
 
 def _decode_png(data: np.ndarray, path: str) -> np.ndarray:
@@ -57,7 +101,8 @@ def read_image(path: str) -> np.ndarray:
         ``(H, W, 3)`` uint8 BGR.
 
     Raises:
-        ImageReadError: Missing, empty, truncated or undecodable file.
+        ImageReadError: Missing, empty, truncated or undecodable file, or one whose header
+            declares more than :data:`MAX_IMAGE_PIXELS` pixels.
     """
     if not osp.isfile(path):
         raise ImageReadError(f'image file not found: {path}')
@@ -65,6 +110,7 @@ def read_image(path: str) -> np.ndarray:
     if data.size == 0:
         raise ImageReadError(f'empty image file: {path}')
     _check_complete(data, path)
+    _check_pixel_count(data, path)
     if data[:8].tobytes() == PNG_SIGNATURE:
         return _decode_png(data, path)
     img = cv2.imdecode(data, cv2.IMREAD_COLOR)

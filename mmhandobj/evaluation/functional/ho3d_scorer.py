@@ -17,6 +17,7 @@ F-scores are fractions in [0, 1]; every value is printed with ``%f``.
 """
 import json
 import os.path as osp
+import re
 from typing import Dict, Tuple
 
 import numpy as np
@@ -122,37 +123,102 @@ def format_ho3d_scores(scores: Dict[str, float]) -> str:
     return ''.join(f'{key}: {scores[key]:f}\n' for key in HO3D_SCORE_KEYS)
 
 
+#: Largest HO3D JSON file read (bytes); the v3 evaluation split's vertices are ~1 GB as text.
+MAX_HO3D_JSON_BYTES = 4 << 30
+#: Largest coordinate magnitude accepted (metres); NaN/inf are left to the NaN policy.
+MAX_ABS_COORD_M = 100.0
+#: Longest integer literal accepted (digits); longer ones are no coordinate.
+_MAX_INT_DIGITS = 20
+#: Characters of a JSON text made only of numbers in nested arrays (NaN/Infinity aside).
+_NOT_NUMERIC_JSON = re.compile(r'NaN|Infinity|([^-+0-9eE.,\[\]\s])')
+
+
+def _parse_int(text: str) -> float:
+    if len(text.lstrip('-')) > _MAX_INT_DIGITS:
+        raise ValueError(f'an integer of {len(text)} digits')
+    return float(text)
+
+
+def _first_non_number(node, path: str):
+    """``(json path, value)`` of the first leaf that is not a number (bool counts as none)."""
+    stack = [(node, path)]
+    while stack:
+        value, where = stack.pop()
+        if isinstance(value, list):
+            stack.extend((v, f'{where}[{i}]') for i, v in reversed(list(enumerate(value))))
+        elif isinstance(value, bool) or not isinstance(value, (int, float)):
+            return where, value
+    return None
+
+
 def _load_json(path: str, what: str):
+    """Read a JSON file of nested arrays of numbers (size, characters and integers checked)."""
     if not osp.isfile(path):
         raise FileNotFoundError(f'{what} not found: {path}')
-    with open(path) as file:
-        try:
-            return json.load(file)
-        except json.JSONDecodeError as err:
-            raise ValueError(f'{what} {path} is not valid JSON: {err}') from err
+    size = osp.getsize(path)
+    if size > MAX_HO3D_JSON_BYTES:
+        raise ValueError(f'{what} {path} is {size} bytes, more than the '
+                         f'{MAX_HO3D_JSON_BYTES} bytes an HO3D file can need')
+    with open(path, encoding='utf-8', errors='replace') as file:
+        text = file.read()
+    try:
+        data = json.loads(text, parse_int=_parse_int)
+    except RecursionError:
+        raise ValueError(f'{what} {path} is nested too deeply; expected '
+                         '[[frame of [x, y, z] points], ...]') from None
+    except ValueError as err:
+        raise ValueError(f'{what} {path} is not valid JSON of numbers: {err}') from None
+    for match in _NOT_NUMERIC_JSON.finditer(text):
+        if match.group(1) is not None:
+            found = _first_non_number(data, 'top level')
+            where = (f'{found[0]} holds {found[1]!r}' if found is not None else
+                     f'character {match.group(1)!r} at offset {match.start()}')
+            raise ValueError(f'{what} {path}: {where}; expected only numbers (no strings, '
+                             'booleans, null or objects)')
+    return data
 
 
 def _stack_frames(frames, path: str, what: str) -> np.ndarray:
-    """Stack a JSON list of per-frame ``(K, 3)`` lists into ``(N, K, 3)``."""
+    """Stack a JSON list of per-frame ``(K, 3)`` lists into ``(N, K, 3)``, metres.
+
+    Raises:
+        ValueError: Naming the file, ``what`` and the first frame that is not a ``(K, 3)``
+            list of numbers or has a coordinate beyond :data:`MAX_ABS_COORD_M`.
+    """
     if not isinstance(frames, list) or not frames:
         raise ValueError(f'{path}: {what} must be a non-empty list of frames')
     try:
         array = np.array(frames, dtype=np.float64)
-    except ValueError as err:
+    except (ValueError, TypeError) as err:
         raise ValueError(f'{path}: {what} frames do not all have the same (K, 3) shape '
-                         f'({err})') from err
+                         f'({err})') from None
     if array.ndim != 3 or array.shape[-1] != 3:
         raise ValueError(f'{path}: {what} must be N lists of (K, 3) points, got array '
                          f'shape {tuple(array.shape)}')
+    with np.errstate(invalid='ignore'):
+        too_far = np.abs(array) > MAX_ABS_COORD_M
+    if too_far.any():
+        frame = int(np.flatnonzero(too_far.reshape(len(array), -1).any(axis=1))[0])
+        raise ValueError(f'{path}: {what} frame {frame} has a coordinate of '
+                         f'{array[frame][too_far[frame]][0]:g} m; expected metres within '
+                         f'+-{MAX_ABS_COORD_M:g} (NaN/inf mark a failed frame)')
     return array
 
 
 def load_ho3d_pred(path: str) -> Tuple[np.ndarray, np.ndarray]:
-    """Read a submission ``pred.json`` into ``(N, 21, 3)`` joints and ``(N, V, 3)`` vertices."""
+    """Read a submission ``pred.json`` into ``(N, 21, 3)`` joints and ``(N, V, 3)`` vertices.
+
+    Raises:
+        ValueError: Naming the file and the field / frame when it is not
+            ``[xyz_list, verts_list]`` of numbers within :data:`MAX_ABS_COORD_M` metres (a
+            string, boolean, null or object anywhere, a huge integer, deep nesting, a file
+            larger than :data:`MAX_HO3D_JSON_BYTES`).
+    """
     pred = _load_json(path, 'HO3D prediction file')
     if not isinstance(pred, list) or len(pred) != 2:
+        length = f' of length {len(pred)}' if isinstance(pred, list) else ''
         raise ValueError(f'{path}: expected a JSON list [xyz_list, verts_list], got '
-                         f'{type(pred).__name__} of length {len(pred)}')
+                         f'{type(pred).__name__}{length}')
     xyz = _stack_frames(pred[0], path, 'xyz_list')
     verts = _stack_frames(pred[1], path, 'verts_list')
     if xyz.shape[1] != 21:

@@ -12,6 +12,7 @@ from mmengine.logging import MMLogger
 from mmhandobj.registry import METRICS
 from mmhandobj.structures.geometry import opencv_to_opengl
 from mmhandobj.structures.joint_orders import FINGERTIP_VERTS, convert_joint_order
+from mmhandobj.utils.checkpoint import atomic_write_bytes
 
 from ..functional import (
     HO3D_EVAL_SIZES,
@@ -152,11 +153,15 @@ class HO3DMetric(BaseMetric):
     def _write_submission(self, xyz: np.ndarray, verts: np.ndarray) -> None:
         os.makedirs(self.out_dir, exist_ok=True)
         json_path = osp.join(self.out_dir, 'pred.json')
-        with open(json_path, 'w') as file:
-            json.dump([xyz.tolist(), verts.tolist()], file)
-        with zipfile.ZipFile(osp.join(self.out_dir, 'pred.zip'), 'w',
-                             zipfile.ZIP_DEFLATED) as archive:
-            archive.write(json_path, arcname='pred.json')
+        # atomic: a full disk raises naming the file and leaves no truncated pred.json
+        atomic_write_bytes(json.dumps([xyz.tolist(), verts.tolist()]).encode(), json_path)
+        zip_path = osp.join(self.out_dir, 'pred.zip')
+        try:
+            with zipfile.ZipFile(zip_path, 'w', zipfile.ZIP_DEFLATED) as archive:
+                archive.write(json_path, arcname='pred.json')
+        except OSError as err:
+            raise OSError(err.errno, f'cannot write {zip_path}: {err.strerror or err}',
+                          zip_path) from err
         MMLogger.get_current_instance().info(
             f'HO3D submission written to {json_path} and pred.zip ({len(xyz)} frames)')
 

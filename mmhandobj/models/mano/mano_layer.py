@@ -16,6 +16,10 @@ from .skinning import skin
 _SIDE_FILES = {'right': 'MANO_RIGHT.pkl', 'left': 'MANO_LEFT.pkl'}
 
 
+#: Folder of the MANO files when neither ``mano_root`` nor ``model_path`` is given.
+DEFAULT_MANO_ROOT = 'data/mano'
+
+
 @MODELS.register_module()
 class ManoLayer(nn.Module):
     """MANO hand model as a batched, differentiable layer (manopth semantics).
@@ -51,7 +55,8 @@ class ManoLayer(nn.Module):
         fix_left_shapedirs: For the left model, negate ``shapedirs[:, 0, :]`` (the smplx#48 /
             dex-ycb-toolkit#28 fix of the left-hand shape space).
         standin_seed: If not None, use the procedural stand-in model of that seed
-            (:func:`mmhandobj.synthetic.standin_mano_arrays`), built in memory, instead of a file.
+            (:func:`mmhandobj.synthetic.standin_mano_arrays`), built in memory, instead of a file;
+            refused together with ``model_path`` or a ``mano_root`` other than the default.
 
     Attributes:
         faces (Tensor): ``(1538, 3)`` long triangle vertex ids (alias of ``th_faces``).
@@ -66,7 +71,7 @@ class ManoLayer(nn.Module):
     """
 
     def __init__(self,
-                 mano_root: Optional[str] = 'data/mano',
+                 mano_root: Optional[str] = DEFAULT_MANO_ROOT,
                  side: str = 'right',
                  model_path: Optional[str] = None,
                  use_pca: bool = True,
@@ -107,6 +112,10 @@ class ManoLayer(nn.Module):
         self.rot_dim = 6 if root_rot_mode == 'rot6d' else 3
         self.tip_ids = self._tip_ids(fingertips, side)
 
+        if standin_seed is not None and (model_path is not None
+                                         or mano_root not in (None, DEFAULT_MANO_ROOT)):
+            raise ValueError(f'give either standin_seed ({standin_seed}) or a MANO file '
+                             f'(mano_root {mano_root!r}, model_path {model_path!r}), not both')
         if standin_seed is not None:
             # Imported here: the synthetic world builds on this package, not the reverse.
             from mmhandobj.synthetic.hand_model import standin_mano_arrays

@@ -95,6 +95,9 @@ class _CsrStub(_SparseStub):
     compressed_axis = 0
 
 
+#: Tolerance of the skinning weights' row sums (each vertex's weights sum to 1).
+WEIGHT_SUM_TOL = 1e-4
+
 def _to_array(value: Any) -> Any:
     """Turn stub objects into numpy arrays; leave other values unchanged."""
     if isinstance(value, (_ChumpyStub, _SparseStub)):
@@ -204,6 +207,13 @@ def load_mano_model(path: str) -> Dict[str, np.ndarray]:
             out[key] = np.asarray(value).astype(np.int64)
         elif isinstance(value, np.ndarray) and np.issubdtype(value.dtype, np.number):
             out[key] = value.astype(np.float64)
+    sums = out['weights'].sum(axis=1)
+    off = np.flatnonzero(np.abs(sums - 1) > WEIGHT_SUM_TOL)
+    if len(off) or (out['weights'] < -WEIGHT_SUM_TOL).any():
+        raise MANOFileError(f'MANO file {path}: key \'weights\' (skinning weights, 778 x 16) '
+                            f'must be non-negative with rows summing to 1; {len(off)} rows sum '
+                            f'elsewhere (first: vertex {off[:1].tolist()}, sums '
+                            f'{sums[off[:3]].round(4).tolist()}); the file is corrupt')
     f = out['f']
     if f.min() < 0 or f.max() >= 778:
         raise MANOFileError(f'MANO file {path}: key \'f\' holds vertex ids in '

@@ -15,6 +15,8 @@ def random_model(rng):
     model['J_regressor'] = regressor
     model['f'] = rng.integers(0, 778, size=MANO_SHAPES['f'])
     model['kintree_table'] = np.array([[KINTREE_ROOT] + list(range(15)), list(range(16))])
+    weights = rng.random(MANO_SHAPES['weights'])  # skinning weights: rows sum to 1
+    model['weights'] = weights / weights.sum(axis=1, keepdims=True)
     return model
 
 
