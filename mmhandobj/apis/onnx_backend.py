@@ -24,6 +24,7 @@ import warnings
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
+import onnx
 import torch
 from mmengine.model import BaseModel
 from torch import Tensor, nn
@@ -41,7 +42,7 @@ ORT_INSTALL_HINT = 'pip install onnxruntime (pinned in requirements/optional.txt
 PROBE_SHAPE = (256, 256)
 #: Batch dimension name of a ``--dynamic-batch`` export, and the largest batch it accepts.
 BATCH_AXIS = 'batch'
-MAX_DYNAMIC_BATCH = 1024
+MAX_DYNAMIC_BATCH = 256
 
 
 def import_onnxruntime():
@@ -187,6 +188,14 @@ def export_onnx(model: nn.Module, out_file: str, shape: Tuple[int, int], batch: 
             where = trail[-1] if trail else f'<model> ({type(model).__name__})'
             raise RuntimeError(f'{type(model).__name__} cannot be exported to ONNX: module '
                                f'{where} failed: {type(error).__name__}: {error}') from error
+    if dynamic_batch:  # the exporter falls back to fixed shapes when torch.export cannot
+        graph = onnx.load(out_file, load_external_data=False).graph
+        fixed = [node.name for node in graph.input
+                 if node.type.tensor_type.shape.dim[0].dim_param != BATCH_AXIS]
+        if fixed:
+            raise RuntimeError(f'{type(model).__name__}: the batch of {fixed} in {out_file} '
+                               'could not be left free (the network fixes it); export with '
+                               '--batch N instead')
     return outputs
 
 
@@ -308,8 +317,10 @@ class OnnxRuntimeEstimator(BaseModel):
         if list(self.input_shapes) != expected_inputs:
             raise ValueError(f'{self.onnx_file} is not an export of {type(self.decoder).__name__}'
                              f': inputs {list(self.input_shapes)}, expected {expected_inputs}')
-        height, width = (dim if isinstance(dim, int) else default for dim, default in
-                         zip(self.input_shapes[expected_inputs[0]][2:], PROBE_SHAPE))
+        dims = list(self.input_shapes[expected_inputs[0]] or [])
+        spatial = dims[2:] if len(dims) == 4 else [None, None]
+        height, width = (dim if isinstance(dim, int) else default
+                         for dim, default in zip(spatial, PROBE_SHAPE))
         captured: Dict[str, Dict[str, Tensor]] = {}
         handles = [getattr(self.decoder, head).register_forward_hook(
             lambda _module, _args, output, head=head: captured.__setitem__(head, output))
@@ -358,7 +369,8 @@ class OnnxRuntimeEstimator(BaseModel):
             for name, tensor in zip(names, (images, hand_boxes, obj_boxes)):
                 part = tensor[start:start + step].detach().float().cpu()
                 if part.shape[0] < step:
-                    part = torch.cat([part, part[-1:].expand(step - part.shape[0], *part.shape[1:])])
+                    pad = part[-1:].expand(step - part.shape[0], *part.shape[1:])
+                    part = torch.cat([part, pad])
                 feeds[name] = part.contiguous().numpy()
             chunks.append(self.session.run(None, feeds))
         size = images.shape[0]
