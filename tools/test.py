@@ -5,6 +5,8 @@ Examples:
         # HO3D: writes work_dirs/hfl_r50_ho3d/test/{pred.json,pred.zip} for the server (and
         # scores.txt when GT is given); validation during training writes <work_dir>/val/
     python tools/test.py CONFIG CKPT --out preds.pkl --show-dir vis
+    python tools/test.py CONFIG model.onnx
+        # the network exported by tools/deployment/pytorch2onnx.py, run by onnxruntime
     python tools/test.py configs/det/fcos_mbv3s_synthetic.py DET_CKPT --out dets.json
         # a detector config: box AP and a COCO-style detection file for HFL-Net's test
     bash tools/dist_test.sh CONFIG CKPT 4
@@ -17,6 +19,7 @@ from mmengine.config import Config
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
+from mmhandobj.apis.onnx_backend import onnx_model_cfg
 from mmhandobj.utils import (
     add_common_tool_args,
     apply_mmengine_patches,
@@ -34,7 +37,8 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('config', help='test config file path')
-    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('checkpoint', help='checkpoint file, or an .onnx export of the '
+                        'config\'s model (run with onnxruntime)')
     parser.add_argument('--out', help='dump every prediction to this .pkl file, or, with a '
                         'detector config, write the detections to this COCO-style .json file')
     parser.add_argument('--show-dir', help='save visualisations of the predictions in '
@@ -75,6 +79,10 @@ def build_config(args: argparse.Namespace) -> Config:
                          [args.out])
     except OverwriteError as err:
         raise SystemExit(f'error: {err}') from None
+    onnx = args.checkpoint.endswith('.onnx')
+    if onnx:  # the exported network in onnxruntime, decoded by the config's estimator
+        cfg.model = onnx_model_cfg(cfg.model, args.checkpoint)
+        cfg.load_from = None
     if args.out is not None:
         evaluator = cfg.test_evaluator
         metrics = list(evaluator) if isinstance(evaluator, (list, tuple)) else [evaluator]
@@ -99,7 +107,9 @@ def build_config(args: argparse.Namespace) -> Config:
         hooks.visualization.enable = True
         hooks.visualization.test_out_dir = args.show_dir
     hooks = cfg.setdefault('custom_hooks', [])
-    if not any(h.get('type') == 'OptimizeForInferenceHook' for h in hooks):
+    if onnx:
+        cfg.custom_hooks = [h for h in hooks if h.get('type') != 'OptimizeForInferenceHook']
+    elif not any(h.get('type') == 'OptimizeForInferenceHook' for h in hooks):
         hooks.append(dict(type='OptimizeForInferenceHook', fuse_bn=not args.no_fuse_bn,
                           channels_last=not args.no_channels_last))
     setup_distributed(cfg, args.launcher)
@@ -112,10 +122,11 @@ def main() -> None:
     cfg = build_config(args)
     runner = Runner.from_cfg(cfg)
     model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-    try:  # MMEngine only warns about missing keys and would score random weights
-        check_checkpoint_fits(model, args.checkpoint)
-    except CheckpointFileError as err:
-        raise SystemExit(f'error: {err}') from None
+    if not args.checkpoint.endswith('.onnx'):  # the ONNX backend checks its file itself
+        try:  # MMEngine only warns about missing keys and would score random weights
+            check_checkpoint_fits(model, args.checkpoint)
+        except CheckpointFileError as err:
+            raise SystemExit(f'error: {err}') from None
     runner.test()
 
 

@@ -42,7 +42,7 @@ ImageType = Union[str, np.ndarray]
 
 def init_model(config: Union[str, Path, Config], checkpoint: Optional[str] = None,
                device: str = 'cpu', cfg_options: Optional[dict] = None,
-               optimize: bool = False) -> nn.Module:
+               optimize: bool = False, backend: Optional[str] = None) -> nn.Module:
     """Build a model from a config and load a checkpoint.
 
     Args:
@@ -58,6 +58,10 @@ def init_model(config: Union[str, Path, Config], checkpoint: Optional[str] = Non
             folded into the convs, channels-last weights; same outputs to 1e-4 relative). The
             model can then no longer be trained, and its ``state_dict`` has no BatchNorm
             entries: keep the default to fine-tune or to save a checkpoint.
+        backend: ``'onnxruntime'`` (implied by a ``.onnx`` checkpoint): run the network
+            exported by ``tools/deployment/pytorch2onnx.py`` with onnxruntime
+            (:class:`~mmhandobj.apis.onnx_backend.OnnxRuntimeEstimator`, inference only;
+            ``optimize`` does not apply). None or ``'pytorch'``: the PyTorch model.
 
     Returns:
         The model in eval mode on ``device``, with the config as ``model.cfg``.
@@ -71,6 +75,12 @@ def init_model(config: Union[str, Path, Config], checkpoint: Optional[str] = Non
     if 'model' not in config:
         raise KeyError(f'config {config.filename} has no "model" entry')
     init_default_scope(config.get('default_scope', 'mmhandobj'))
+    if backend == 'onnxruntime' or (backend is None and str(checkpoint).endswith('.onnx')):
+        from mmhandobj.apis.onnx_backend import onnx_model_cfg
+        config.model = onnx_model_cfg(config.model, str(checkpoint))
+        checkpoint = None
+    elif backend not in (None, 'pytorch'):
+        raise ValueError(f"backend must be 'pytorch' or 'onnxruntime', got {backend!r}")
     if checkpoint is not None and 'backbone' in config.model:
         config.model.backbone.init_cfg = None
     model = MODELS.build(config.model)

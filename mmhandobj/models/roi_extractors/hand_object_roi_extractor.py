@@ -192,10 +192,13 @@ class HandObjectRoIExtractor(BaseModule):
             obj_in_hand, obj = self._align_windows(p2_obj, *obj_w)
             return dict(hand=hand, obj_in_hand=obj_in_hand, obj=obj, inter=inter_feat,
                         overlap=overlap)
-        num = hand_boxes.shape[0]
         inter, overlap = intersection_boxes(hand_boxes, obj_boxes)
-        hand, inter_feat = self._align(p2_hand, torch.cat([hand_boxes, inter])).split(num)
-        obj_in_hand, obj = self._align(p2_obj, torch.cat([hand_boxes, obj_boxes])).split(num)
+        # (2B, C, S, S) -> 2 x (B, C, S, S) without a split size, so that the batch of an
+        # ONNX export stays free
+        hand, inter_feat = self._align(p2_hand, torch.cat([hand_boxes, inter])).unflatten(
+            0, (2, -1)).unbind(0)
+        obj_in_hand, obj = self._align(p2_obj, torch.cat([hand_boxes, obj_boxes])).unflatten(
+            0, (2, -1)).unbind(0)
         inter_feat = inter_feat * overlap[:, None, None, None].to(inter_feat.dtype)
         return dict(hand=hand, obj_in_hand=obj_in_hand, obj=obj, inter=inter_feat,
                     overlap=overlap)
