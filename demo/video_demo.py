@@ -44,11 +44,10 @@ from mmhandobj.apis import inference_handobj, init_model
 from mmhandobj.apis.detection import default_intrinsics, detect_hand_object, init_detector
 from mmhandobj.apis.inference import default_obj_model_root
 from mmhandobj.apis.smoothing import HandObjectSmoother
-from mmhandobj.datasets.detection_classes import category_side_or_name, is_hand_category
 from mmhandobj.datasets.object_models import ObjectModelBank
 from mmhandobj.datasets.transforms import read_image
 from mmhandobj.evaluation.functional import root_relative_to_camera
-from mmhandobj.evaluation.metrics import box_iou
+from mmhandobj.structures import box_iou, category_side_or_name, is_hand_category
 from mmhandobj.utils import apply_malloc_config
 from mmhandobj.visualization.drawing import draw_skeleton
 

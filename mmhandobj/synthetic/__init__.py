@@ -8,7 +8,7 @@ Not needed at run time on real data; the quick start, the tests and the demos us
 * objects: :mod:`.objects` (YCB-like primitive models and their files), :mod:`.meshes`;
 * scenes: :mod:`.scene` (cameras, hand poses, grasps, per-format ranges);
 * rendering: :mod:`.rasterizer` (z-buffer), :mod:`.renderer` (shading, background, labels);
-* writers: :mod:`.ho3d_writer`, :mod:`.dexycb_writer`, :mod:`.image_files`, :mod:`.parallel`;
+* writers: :mod:`.ho3d_writer`, :mod:`.dexycb_writer`, :mod:`.parallel`;
 * entry: :mod:`.world` (:func:`make_synthetic_world`, completeness marker).
 """
 from .dexycb_writer import DexYCBWriter

@@ -34,10 +34,9 @@ import numpy as np
 import yaml
 from mmengine.logging import print_log
 
-from mmhandobj.structures import pinhole_project
+from mmhandobj.structures import YCB_CLASSES, pinhole_project
 
 from ..annotation_file import empty_frame, encode_mask, save_annotation_file
-from ..object_models import YCB_CLASSES
 
 DEXYCB_SUBJECTS = (
     '20200709-subject-01', '20200813-subject-02', '20200820-subject-03',
