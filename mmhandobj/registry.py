@@ -59,3 +59,8 @@ VISUALIZERS = Registry(
 VISBACKENDS = Registry('vis_backend', parent=MMENGINE_VISBACKENDS)
 INFERENCERS = Registry('inferencer', parent=MMENGINE_INFERENCERS, locations=['mmhandobj.apis'])
 FUNCTIONS = Registry('function', parent=MMENGINE_FUNCTIONS, locations=['mmhandobj.datasets'])
+
+# MANO-format hand models built in memory instead of read from a MANO file: functions
+# ``(side, seed) -> arrays`` (the keys of ``load_mano_model``). ``ManoLayer(standin_seed=...)``
+# builds ``'standin'``, the synthetic world's procedural hand.
+HAND_MODELS = Registry('hand model', locations=['mmhandobj.synthetic'])
