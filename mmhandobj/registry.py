@@ -35,7 +35,8 @@ LOOPS = Registry('loop', parent=MMENGINE_LOOPS)
 HOOKS = Registry('hook', parent=MMENGINE_HOOKS, locations=['mmhandobj.engine'])
 LOG_PROCESSORS = Registry('log_processor', parent=MMENGINE_LOG_PROCESSORS)
 
-DATASETS = Registry('dataset', parent=MMENGINE_DATASETS, locations=['mmhandobj.datasets'])
+DATASETS = Registry('dataset', parent=MMENGINE_DATASETS,
+                    locations=['mmhandobj.datasets', 'mmhandobj.synthetic'])
 DATA_SAMPLERS = Registry('data sampler', parent=MMENGINE_DATA_SAMPLERS)
 TRANSFORMS = Registry(
     'transform', parent=MMENGINE_TRANSFORMS, locations=['mmhandobj.datasets.transforms'])

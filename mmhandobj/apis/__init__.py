@@ -1,3 +1,5 @@
 from .inference import as_intrinsics, build_test_pipeline, inference_handobj, init_model
+from .setup_env import register_all_modules
 
-__all__ = ['as_intrinsics', 'build_test_pipeline', 'inference_handobj', 'init_model']
+__all__ = ['as_intrinsics', 'build_test_pipeline', 'inference_handobj', 'init_model',
+           'register_all_modules']

@@ -6,8 +6,9 @@ import pytest
 import torch
 from mmengine.config import Config
 
+from mmhandobj.apis import register_all_modules
 from mmhandobj.registry import DATASETS, METRICS, MODELS, TRANSFORMS
-from mmhandobj.utils import register_all_modules, with_standin_mano
+from mmhandobj.utils import with_standin_mano
 
 CONFIG_ROOT = Path(__file__).parents[2] / 'configs'
 CONFIG_DIR = CONFIG_ROOT / 'hfl'

@@ -9,9 +9,10 @@ from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 from mmengine.structures import InstanceData
 
+from mmhandobj.apis import register_all_modules
 from mmhandobj.registry import DATASETS, METRICS, MODELS, TRANSFORMS
 from mmhandobj.structures.hand_object_data_sample import HandObjectDataSample
-from mmhandobj.utils import register_all_modules, with_standin_mano
+from mmhandobj.utils import with_standin_mano
 
 ROOT = Path(__file__).parents[2]
 CONFIGS = sorted((ROOT / 'configs' / 'sho').glob('*.py')) + sorted(

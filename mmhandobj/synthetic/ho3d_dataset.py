@@ -6,10 +6,11 @@ import tempfile
 
 from mmengine.logging import print_log
 
+from mmhandobj.datasets import HO3DDataset
+from mmhandobj.datasets.converters.ho3d import HO3D_SPLITS, convert_ho3d
 from mmhandobj.registry import DATASETS
 
-from .converters.ho3d import HO3D_SPLITS, convert_ho3d
-from .ho3d import HO3DDataset
+from .world import WORLD_VERSION, make_synthetic_world, read_world_summary
 
 
 def _check_existing_world(data_root: str, num_frames: int, seed: int, version: str) -> None:
@@ -18,7 +19,6 @@ def _check_existing_world(data_root: str, num_frames: int, seed: int, version: s
     Raises:
         FileExistsError: Naming what differs, and how to regenerate.
     """
-    from mmhandobj.synthetic import WORLD_VERSION, read_world_summary
     try:
         summary = read_world_summary(data_root)
     except FileNotFoundError as err:
@@ -66,7 +66,6 @@ def ensure_synthetic_ho3d(data_root: str, num_frames: int, seed: int, version: s
     if osp.exists(data_root) and not all(osp.isfile(f) for f in ann_files):
         raise FileExistsError(f'{data_root} exists but lacks {ann_files}; delete it to let '
                               'SyntheticHO3DDataset regenerate the synthetic world')
-    from mmhandobj.synthetic import make_synthetic_world
     parent = osp.dirname(osp.abspath(data_root))
     os.makedirs(parent, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix=osp.basename(data_root) + '.tmp', dir=parent)
