@@ -15,7 +15,7 @@ PACKAGE = 'mmhandobj'
 
 #: The layers of the project, lowest first, and their packages in order. A module may import
 #: its own package and every package listed before its own (in its layer or a lower one);
-#: nothing listed after it. ``docs/advanced_guides/architecture.md`` states the same table.
+#: nothing listed after it. The architecture guide in docs/ states the same table.
 LAYERS: Tuple[Tuple[str, Tuple[str, ...]], ...] = (
     ('foundation', ('mmhandobj.version', 'mmhandobj', 'mmhandobj.registry',
                     'mmhandobj.structures')),
