@@ -48,11 +48,11 @@ from mmhandobj.apis.detection import (
     init_detector,
 )
 from mmhandobj.apis.inference import default_obj_model_root
-from mmhandobj.datasets.detection_classes import DET_CATEGORIES
 from mmhandobj.datasets.object_models import ObjectModelBank
 from mmhandobj.datasets.transforms import read_image
 from mmhandobj.engine import apply_process_settings
 from mmhandobj.evaluation.functional import root_relative_to_camera
+from mmhandobj.structures.detection_classes import DET_CATEGORIES
 from mmhandobj.utils.paths import OverwriteError, refuse_overwrite
 from mmhandobj.visualization import HandObjectVisualizer, find_mano_layer
 

@@ -50,13 +50,12 @@ from mmhandobj.apis.detection import (
 )
 from mmhandobj.apis.inference import default_obj_model_root
 from mmhandobj.apis.smoothing import HandObjectSmoother
-from mmhandobj.datasets.detection_classes import category_side_or_name, is_hand_category
 from mmhandobj.datasets.object_models import ObjectModelBank
 from mmhandobj.datasets.transforms import read_image
 from mmhandobj.datasets.transforms.loading import image_header_size
 from mmhandobj.engine import apply_process_settings
 from mmhandobj.evaluation.functional import root_relative_to_camera
-from mmhandobj.evaluation.metrics import box_iou
+from mmhandobj.structures import box_iou, category_side_or_name, is_hand_category
 from mmhandobj.utils.paths import OverwriteError, refuse_overwrite
 from mmhandobj.visualization.drawing import draw_skeleton
 

@@ -35,7 +35,8 @@ LOOPS = Registry('loop', parent=MMENGINE_LOOPS)
 HOOKS = Registry('hook', parent=MMENGINE_HOOKS, locations=['mmhandobj.engine'])
 LOG_PROCESSORS = Registry('log_processor', parent=MMENGINE_LOG_PROCESSORS)
 
-DATASETS = Registry('dataset', parent=MMENGINE_DATASETS, locations=['mmhandobj.datasets'])
+DATASETS = Registry('dataset', parent=MMENGINE_DATASETS,
+                    locations=['mmhandobj.datasets', 'mmhandobj.synthetic'])
 DATA_SAMPLERS = Registry('data sampler', parent=MMENGINE_DATA_SAMPLERS)
 TRANSFORMS = Registry(
     'transform', parent=MMENGINE_TRANSFORMS, locations=['mmhandobj.datasets.transforms'])
@@ -59,3 +60,8 @@ VISUALIZERS = Registry(
 VISBACKENDS = Registry('vis_backend', parent=MMENGINE_VISBACKENDS)
 INFERENCERS = Registry('inferencer', parent=MMENGINE_INFERENCERS, locations=['mmhandobj.apis'])
 FUNCTIONS = Registry('function', parent=MMENGINE_FUNCTIONS, locations=['mmhandobj.datasets'])
+
+# MANO-format hand models built in memory instead of read from a MANO file: functions
+# ``(side, seed) -> arrays`` (the keys of ``load_mano_model``). ``ManoLayer(standin_seed=...)``
+# builds ``'standin'``, the synthetic world's procedural hand.
+HAND_MODELS = Registry('hand model', locations=['mmhandobj.synthetic'])

@@ -1,5 +1,4 @@
 """Fixtures shared by the whole test suite."""
-import copy
 from pathlib import Path
 from typing import Callable
 
@@ -7,6 +6,7 @@ import pytest
 from mmengine.config import Config
 
 from mmhandobj.synthetic import is_complete_world, make_synthetic_world
+from mmhandobj.utils import with_standin_mano
 
 R50_MODEL_CONFIG = Path(__file__).parents[1] / 'configs' / '_base_' / 'models' / 'hfl_r50.py'
 
@@ -32,9 +32,8 @@ def build_hfl_model_cfg(tiny: bool = True) -> dict:
         cfg.merge_from_dict({'model.backbone.depth': 18,
                              'model.neck.in_channels': [64, 128, 256, 512],
                              **TINY_MODEL_OPTIONS})
-    model = copy.deepcopy(cfg.model)
+    model = with_standin_mano(cfg.model)
     model.pop('data_preprocessor')
-    model['hand_head']['mano_cfg'] = dict(standin_seed=0)
     return model
 
 
@@ -44,13 +43,12 @@ SHO_MODEL_CONFIG = Path(__file__).parents[1] / 'configs' / '_base_' / 'models' /
 def build_tiny_sho_model_cfg() -> dict:
     """The R50 Semi-Hand-Object model config shrunk to a depth-18 trunk and 32 channels, with
     the stand-in MANO (seed 0, metres, SHO's fingertips)."""
-    cfg = copy.deepcopy(Config.fromfile(str(SHO_MODEL_CONFIG)).model)
+    cfg = with_standin_mano(Config.fromfile(str(SHO_MODEL_CONFIG)).model)
     cfg.pop('data_preprocessor')
     cfg['backbone']['depth'] = 18
     cfg['neck'].update(in_channels=[64, 128, 256, 512], out_channels=32)
     cfg['contextual_reasoning']['in_channels'] = 32
-    cfg['hand_head'].update(in_channels=32, mano_hidden=[64, 32],
-                            mano_cfg=dict(standin_seed=0, units='m', fingertips='sho'))
+    cfg['hand_head'].update(in_channels=32, mano_hidden=[64, 32])
     cfg['obj_head']['in_channels'] = 32
     return cfg
 

@@ -7,8 +7,8 @@ import torch
 from mmengine.config import Config
 from torch import nn
 
-from mmhandobj.datasets.detection_classes import category_side_or_name
 from mmhandobj.datasets.transforms import pick_hand_and_object
+from mmhandobj.structures.detection_classes import category_side_or_name
 
 from .inference import init_model
 

@@ -2,13 +2,12 @@ from .annotation_file import load_annotation_file, save_annotation_file
 from .base_hand_object_dataset import HandObjectBaseDataset
 from .dexycb import DexYCBDataset
 from .ho3d import HO3DDataset
-from .object_models import YCB_CLASS_IDS, YCB_CLASSES, ObjectModelBank
-from .synthetic_ho3d import SyntheticHO3DDataset
+from .object_models import ObjectModelBank
 from .transforms import *  # noqa: F401,F403
 from .worker_seed import epoch_worker_init_fn
 
 __all__ = [
     'DexYCBDataset', 'HO3DDataset', 'HandObjectBaseDataset', 'ObjectModelBank',
-    'SyntheticHO3DDataset', 'YCB_CLASSES', 'YCB_CLASS_IDS', 'epoch_worker_init_fn',
+    'epoch_worker_init_fn',
     'load_annotation_file', 'save_annotation_file'
 ]

@@ -6,10 +6,10 @@ import numpy as np
 from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 
-from mmhandobj.structures import pinhole_project, transform_points_3d
+from mmhandobj.structures import YCB_CLASS_IDS, pinhole_project, transform_points_3d
 
 from .annotation_file import load_annotation_file
-from .object_models import YCB_CLASS_IDS, ObjectModelBank
+from .object_models import ObjectModelBank
 
 
 class HandObjectBaseDataset(BaseDataset):

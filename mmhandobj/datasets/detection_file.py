@@ -4,7 +4,7 @@ One JSON object in the COCO dataset layout, so that ``pycocotools.coco.COCO(path
 ``COCO.loadRes(data['annotations'])`` scores it:
 
 * ``categories``: ``{"id", "name", "supercategory"}`` of
-  :data:`~mmhandobj.datasets.detection_classes.DET_CATEGORIES` (1 right hand, 2 left hand,
+  :data:`~mmhandobj.structures.detection_classes.DET_CATEGORIES` (1 right hand, 2 left hand,
   ``2 + YCB id`` objects; supercategory ``"hand"`` or ``"object"``);
 * ``images``: ``{"id", "file_name" (the image path as the dataset gave it), "frame_key"
   (the dataset's frame name, e.g. ``"SM3/0000"``), "width", "height"}``, one per scored image,
@@ -21,7 +21,7 @@ from typing import Any, Dict, List, Sequence, Tuple
 import numpy as np
 from mmengine.logging import print_log
 
-from .detection_classes import DET_CATEGORIES, is_hand_category
+from mmhandobj.structures.detection_classes import DET_CATEGORIES, is_hand_category
 
 FORMAT_NAME = 'mmhandobj-detections'
 FORMAT_VERSION = 1

@@ -27,11 +27,10 @@ from typing import Dict, List, Sequence, Tuple
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from mmhandobj.datasets.object_models import YCB_CLASSES
-from mmhandobj.structures import pinhole_project
+from mmhandobj.structures import YCB_CLASSES, pinhole_project
+from mmhandobj.utils.image_files import write_png, write_rgb
 
 from .hands import StandinHands
-from .image_files import write_png, write_rgb
 from .objects import ObjectModel, build_object, write_object_model
 from .parallel import map_tasks
 from .renderer import Mesh, random_background, render, sample_lighting, skin_albedo

@@ -18,7 +18,9 @@ from typing import Any, Dict, List, Sequence, Tuple
 
 import numpy as np
 
+from mmhandobj.models.mano.mano_layer import STANDIN_HAND_MODEL
 from mmhandobj.models.mano.mano_writer import KINTREE_ROOT, write_mano_file
+from mmhandobj.registry import HAND_MODELS
 from mmhandobj.structures.joint_orders import FINGERTIP_VERTS
 
 from .hand_mesh import FINGERS, NUM_FACES, NUM_VERTS, TIP_FINGERS, build_right_hand_mesh
@@ -218,8 +220,12 @@ def _standin_arrays_cached(side: str, seed: int) -> Dict[str, Any]:
     return _mirror(arrays) if side == 'left' else arrays
 
 
+@HAND_MODELS.register_module(name=STANDIN_HAND_MODEL)
 def standin_mano_arrays(side: str = 'right', seed: int = 0) -> Dict[str, Any]:
     """Arrays of the stand-in MANO model, as :func:`load_mano_model` returns them.
+
+    Registered as ``'standin'`` in :data:`~mmhandobj.registry.HAND_MODELS`: what
+    ``ManoLayer(standin_seed=seed)`` builds.
 
     Deterministic in ``(side, seed)``: the mesh, skinning and regressor do not depend on the
     seed; ``shapedirs[..., 5:]``, ``posedirs``, the PCA basis beyond its first six

@@ -23,12 +23,11 @@ import numpy as np
 from scipy.spatial import cKDTree
 from scipy.spatial.transform import Rotation
 
-from mmhandobj.datasets.object_models import YCB_CLASS_IDS
 from mmhandobj.structures import OPENCV_TO_OPENGL as CV_TO_GL
-from mmhandobj.structures import convert_joint_order, pinhole_project
+from mmhandobj.structures import YCB_CLASS_IDS, convert_joint_order, pinhole_project
+from mmhandobj.utils.image_files import write_png, write_rgb
 
 from .hands import StandinHands
-from .image_files import write_png, write_rgb
 from .meshes import sample_surface
 from .objects import HO3D_OBJECTS, ObjectModel, build_object, write_object_model
 from .parallel import map_tasks

@@ -19,7 +19,7 @@ from typing import Dict, List, Tuple
 import cv2
 import numpy as np
 
-from mmhandobj.datasets.object_models import YCB_CLASS_IDS
+from mmhandobj.structures import YCB_CLASS_IDS
 
 from .meshes import sample_surface, vertex_normals
 

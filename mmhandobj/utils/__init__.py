@@ -11,14 +11,14 @@ from .checkpoint import (
 from .cpu_malloc import apply_malloc_config, retain_freed_memory
 from .dist import setup_distributed
 from .pid_lock import PidLock, PidLockError
-from .setup_env import register_all_modules
 from .tensor_sharing import set_tensor_sharing_strategy
-from .tool_config import add_common_tool_args, load_tool_config
+from .tool_config import add_common_tool_args, load_tool_config, with_standin_mano
 
 __all__ = [
     'MMENGINE_CHECKPOINT_GLOBALS', 'TRUST_ENV', 'CheckpointFileError', 'PidLock', 'PidLockError',
     'apply_mmengine_patches', 'atomic_write_bytes', 'find_resume_checkpoint',
     'load_checkpoint_file', 'setup_distributed', 'sweep_stale_temporary_files',
-    'register_all_modules', 'add_common_tool_args', 'load_tool_config',
-    'set_tensor_sharing_strategy', 'apply_malloc_config', 'retain_freed_memory'
+    'add_common_tool_args', 'load_tool_config',
+    'set_tensor_sharing_strategy', 'apply_malloc_config', 'retain_freed_memory',
+    'with_standin_mano'
 ]

@@ -6,7 +6,6 @@ does not know and keys our model expects but the checkpoint lacks. The converter
 ``tools/model_converters/`` are tables for it.
 """
 import argparse
-import copy
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Mapping, Optional, Tuple
@@ -15,6 +14,7 @@ import torch
 
 from .checkpoint import load_checkpoint_file
 from .paths import refuse_overwrite
+from .tool_config import with_standin_mano
 
 
 def rename_by_prefix(key: str, table: Iterable[Tuple[str, str]]) -> Optional[str]:
@@ -155,8 +155,7 @@ def model_state_keys(config: str) -> List[str]:
     from mmengine.config import Config
 
     from mmhandobj.registry import MODELS
-    model_cfg = copy.deepcopy(Config.fromfile(config).model)
-    model_cfg['hand_head']['mano_cfg'] = dict(standin_seed=0)
+    model_cfg = with_standin_mano(Config.fromfile(config).model)
     return list(MODELS.build(model_cfg).state_dict().keys())
 
 

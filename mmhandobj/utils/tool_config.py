@@ -1,10 +1,11 @@
-"""Command-line plumbing shared by ``tools/train.py`` and ``tools/test.py``."""
+"""Command-line and config plumbing shared by the tools."""
 import argparse
+import copy
 import difflib
 import inspect
 import os
 import os.path as osp
-from typing import Iterable, Set
+from typing import Iterable, Mapping, Set
 
 from mmengine.config import Config, DictAction
 
@@ -85,3 +86,32 @@ def load_tool_config(args: argparse.Namespace) -> Config:
     elif cfg.get('work_dir') is None:
         cfg.work_dir = osp.join('work_dirs', osp.splitext(osp.basename(args.config))[0])
     return cfg
+
+
+#: ``ManoLayer`` arguments that say where its arrays come from (see ``ManoLayer``).
+MANO_SOURCE_KEYS = ('mano_root', 'model_path', 'standin_seed', 'model')
+
+
+def with_standin_mano(model_cfg: Mapping, seed: int = 0) -> dict:
+    """A copy of a hand model's config whose MANO layer is the stand-in hand of ``seed``.
+
+    Builds a real-data config without a MANO file (its MANO buffers are not in the state dict,
+    so the parameters, keys and FLOPs are the model's own). The config's other MANO arguments
+    (``side``, ``units``, ``fingertips``, ...) are kept; ``mano_root`` / ``model_path`` are
+    replaced by ``standin_seed=seed``, which ``mmhandobj.synthetic`` provides.
+
+    Args:
+        model_cfg: ``cfg.model`` of a model with a ``hand_head`` (its ``mano_cfg`` optional).
+        seed: Seed of the stand-in hand.
+
+    Raises:
+        KeyError: When the model has no ``hand_head`` (a detector, say).
+    """
+    model_cfg = copy.deepcopy(model_cfg)
+    if 'hand_head' not in model_cfg:
+        raise KeyError(f"model config of type {model_cfg.get('type')!r} has no hand_head: "
+                       'only a hand model builds a MANO layer')
+    head = model_cfg['hand_head']
+    kept = {k: v for k, v in (head.get('mano_cfg') or {}).items() if k not in MANO_SOURCE_KEYS}
+    head['mano_cfg'] = dict(kept, standin_seed=seed)
+    return model_cfg

@@ -6,8 +6,8 @@ from typing import Tuple
 
 import numpy as np
 
-from mmhandobj.evaluation.functional import to_float64
 from mmhandobj.structures.geometry import REP_DEPTH_EPS, pinhole_project
+from mmhandobj.structures.sample_fields import to_float64
 
 #: The 12 edges of the object box as pairs of corner ids (0-7 of ``bbox21_from_points``:
 #: corner ``i`` takes x max when bit 0 is set, y max for bit 1, z max for bit 2), so each edge

@@ -8,12 +8,12 @@ from mmengine.dist import get_rank
 from mmengine.visualization import Visualizer
 from torch import nn
 
-from mmhandobj.evaluation.functional import root_relative_to_camera, to_float64
-from mmhandobj.evaluation.metrics.sample_fields import get_instance
+from mmhandobj.evaluation.functional import root_relative_to_camera
 from mmhandobj.models.mano import ManoLayer
 from mmhandobj.registry import VISUALIZERS
 from mmhandobj.structures import HandObjectDataSample
-from mmhandobj.synthetic.image_files import write_rgb
+from mmhandobj.structures.sample_fields import get_instance, to_float64
+from mmhandobj.utils.image_files import write_rgb
 
 from .drawing import Color, draw_mesh, draw_polygon, draw_segments, draw_skeleton
 from .geometry import BOX_EDGES, box_corners, project_to_image

@@ -6,8 +6,9 @@ import pytest
 import torch
 from mmengine.config import Config
 
+from mmhandobj.apis import register_all_modules
 from mmhandobj.registry import DATASETS, METRICS, MODELS, TRANSFORMS
-from mmhandobj.utils import register_all_modules
+from mmhandobj.utils import with_standin_mano
 
 CONFIG_ROOT = Path(__file__).parents[2] / 'configs'
 CONFIG_DIR = CONFIG_ROOT / 'hfl'
@@ -45,10 +46,8 @@ def test_config_builds(path):
     cfg = Config.fromfile(str(path))
     assert cfg.default_scope == 'mmhandobj'
     # real-data configs read data/mano; build with the stand-in so no MANO file is needed
-    if 'hand_head' in cfg.model:  # not the detectors of configs/det/
-        cfg.model.hand_head.mano_cfg.mano_root = None
-        cfg.model.hand_head.mano_cfg.standin_seed = 0
-    model = MODELS.build(cfg.model)
+    is_hand_model = 'hand_head' in cfg.model  # not the detectors of configs/det/
+    model = MODELS.build(with_standin_mano(cfg.model) if is_hand_model else cfg.model)
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     if path.stem in ('hfl_r50_ho3d', 'hfl_r50_dexycb'):
         assert trainable == R50_PARAMS
@@ -66,9 +65,7 @@ def test_config_builds(path):
 
 def test_r50_forward_on_flagship_input_size():
     cfg = Config.fromfile(str(CONFIG_DIR / 'hfl_r50_ho3d.py'))
-    cfg.model.hand_head.mano_cfg.mano_root = None
-    cfg.model.hand_head.mano_cfg.standin_seed = 0
-    model = MODELS.build(cfg.model).eval()
+    model = MODELS.build(with_standin_mano(cfg.model)).eval()
     boxes = torch.tensor([[40., 50., 160., 170.]])
     with torch.no_grad():
         out = model.forward_raw(torch.rand(1, 3, 256, 256), boxes, boxes + 30)

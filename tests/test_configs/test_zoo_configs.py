@@ -1,6 +1,5 @@
 """The Semi-Hand-Object configs and HFL-Net's ablation configs: they parse, build what they name,
 have the expected size and train one iteration."""
-import copy
 from pathlib import Path
 
 import numpy as np
@@ -10,9 +9,10 @@ from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 from mmengine.structures import InstanceData
 
+from mmhandobj.apis import register_all_modules
 from mmhandobj.registry import DATASETS, METRICS, MODELS, TRANSFORMS
 from mmhandobj.structures.hand_object_data_sample import HandObjectDataSample
-from mmhandobj.utils import register_all_modules
+from mmhandobj.utils import with_standin_mano
 
 ROOT = Path(__file__).parents[2]
 CONFIGS = sorted((ROOT / 'configs' / 'sho').glob('*.py')) + sorted(
@@ -43,9 +43,7 @@ def _registered():
 
 
 def _model_cfg(path: Path, tiny: bool) -> dict:
-    cfg = copy.deepcopy(Config.fromfile(str(path)).model)
-    mano = cfg['hand_head'].setdefault('mano_cfg', {})
-    mano.update(mano_root=None, standin_seed=0)
+    cfg = with_standin_mano(Config.fromfile(str(path)).model)
     if tiny and cfg['backbone'].get('depth') == 50:
         cfg['backbone']['depth'] = 18
         cfg['neck'].update(in_channels=[64, 128, 256, 512], out_channels=32)

@@ -13,9 +13,9 @@ import torch
 from mmengine.evaluator import Evaluator
 from mmengine.structures import InstanceData
 
+from mmhandobj.apis import register_all_modules
 from mmhandobj.models.mano import ManoLayer
 from mmhandobj.registry import DATASETS
-from mmhandobj.utils import register_all_modules
 
 PIPELINE = [
     dict(type='LoadHandObjectImage'),

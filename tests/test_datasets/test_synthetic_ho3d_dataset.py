@@ -8,9 +8,13 @@ import numpy as np
 import pytest
 from mmengine.registry import init_default_scope
 
-from mmhandobj.datasets import SyntheticHO3DDataset
 from mmhandobj.registry import DATASETS
-from mmhandobj.synthetic import COMPLETE_MARKER, WORLD_VERSION, is_complete_world
+from mmhandobj.synthetic import (
+    COMPLETE_MARKER,
+    WORLD_VERSION,
+    SyntheticHO3DDataset,
+    is_complete_world,
+)
 
 
 def test_generates_once_then_loads(tmp_path):
@@ -52,7 +56,7 @@ def test_generates_once_then_loads(tmp_path):
 def test_concurrent_ranks_generate_one_world(tmp_path):
     """Two processes (as two DDP ranks) start on a missing world at the same time."""
     root = str(tmp_path / 'ho3d')
-    code = ('import sys; from mmhandobj.datasets.synthetic_ho3d import ensure_synthetic_ho3d; '
+    code = ('import sys; from mmhandobj.synthetic import ensure_synthetic_ho3d; '
             'ensure_synthetic_ho3d(sys.argv[1], 8, 5, "v2")')
     env = dict(os.environ, OMP_NUM_THREADS='1')
     procs = [subprocess.Popen([sys.executable, '-c', code, root], env=env,

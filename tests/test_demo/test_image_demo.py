@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from mmhandobj.evaluation.metrics import box_iou
+from mmhandobj.structures import box_iou
 
 REPO = Path(__file__).parents[2]
 DEMO = REPO / 'demo' / 'image_demo.py'

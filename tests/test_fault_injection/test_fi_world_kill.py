@@ -8,8 +8,8 @@ import time
 
 import numpy as np
 
-from mmhandobj.datasets.synthetic_ho3d import ensure_synthetic_ho3d
 from mmhandobj.synthetic import read_world_summary
+from mmhandobj.synthetic.ho3d_dataset import ensure_synthetic_ho3d
 
 #: Frames of the tiny world (the smallest HO3D world is 4 frames).
 FRAMES = 8
@@ -19,7 +19,7 @@ REACH_S = 240
 
 def _kill_when(root: str, pattern: str) -> None:
     """Start a generation of ``root`` and SIGKILL it once ``pattern`` (a glob) exists."""
-    code = ('from mmhandobj.datasets.synthetic_ho3d import ensure_synthetic_ho3d; '
+    code = ('from mmhandobj.synthetic.ho3d_dataset import ensure_synthetic_ho3d; '
             f'ensure_synthetic_ho3d({root!r}, {FRAMES}, 0, "v2")')
     proc = subprocess.Popen([sys.executable, '-c', code], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL,

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from mmhandobj.datasets.object_models import YCB_CLASSES
+from mmhandobj.structures import YCB_CLASSES
 from mmhandobj.synthetic.dexycb_writer import RIG_CENTER
 from mmhandobj.synthetic.hands import StandinHands, write_mano_files
 from mmhandobj.synthetic.objects import HO3D_OBJECTS, build_object

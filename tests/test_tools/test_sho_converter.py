@@ -1,4 +1,3 @@
-import copy
 from pathlib import Path
 
 import pytest
@@ -8,6 +7,7 @@ from mmengine.config import Config
 from mmengine.runner import load_checkpoint
 
 from mmhandobj.registry import MODELS
+from mmhandobj.utils import with_standin_mano
 
 ROOT = Path(__file__).parents[2]
 SHO_KEYS_FILE = ROOT / 'tests' / 'data' / 'sho_state_dict.txt'
@@ -20,9 +20,8 @@ conv = load_converter('sho_to_mmhandobj')
 
 
 def _sho_cfg(tiny: bool) -> dict:
-    cfg = copy.deepcopy(Config.fromfile(str(SHO_MODEL_CONFIG)).model)
+    cfg = with_standin_mano(Config.fromfile(str(SHO_MODEL_CONFIG)).model)
     cfg.pop('data_preprocessor')
-    cfg['hand_head']['mano_cfg'] = dict(standin_seed=0, units='m', fingertips='sho')
     if tiny:
         cfg['backbone']['depth'] = 18
         cfg['neck'].update(in_channels=[64, 128, 256, 512], out_channels=32)

@@ -29,6 +29,7 @@ from mmhandobj.engine import apply_process_settings
 from mmhandobj.models.inference_optim import optimize_for_inference
 from mmhandobj.registry import MODELS
 from mmhandobj.structures.hand_object_data_sample import HandObjectDataSample
+from mmhandobj.utils.tool_config import with_standin_mano
 
 DEFAULT_MODEL_CONFIG = 'configs/hfl/hfl_r50_ho3d.py'
 #: Optimizer of a config without ``optim_wrapper`` (a bare model config): the R50 schedules'.
@@ -59,7 +60,7 @@ def build_model(config: str, tiny: bool, standin_mano: bool) -> torch.nn.Module:
         for key, value in TINY_OVERRIDES.items():
             model_cfg[key].update(value)
     if standin_mano:
-        model_cfg['hand_head']['mano_cfg'] = dict(standin_seed=0)
+        model_cfg = with_standin_mano(model_cfg)
     model_cfg.pop('data_preprocessor', None)
     model = MODELS.build(model_cfg)
     model.init_weights()

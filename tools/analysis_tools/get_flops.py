@@ -10,7 +10,6 @@ The authors' code computes 0.54 GMAC more than this implementation of HFL-Net R5
 the object-to-hand block's last MLP layer whose output it slices off (not computed here).
 """
 import argparse
-import copy
 from collections import defaultdict
 from typing import Dict, Tuple
 
@@ -20,6 +19,7 @@ from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.utils.flop_counter import FlopCounterMode
 
 from mmhandobj.registry import MODELS
+from mmhandobj.utils.tool_config import with_standin_mano
 
 #: Authors' HFL-Net R50 numbers (spec: measured with their module code, torch 2.13, CPU).
 REFERENCE_PARAMS = 46_080_659
@@ -34,9 +34,7 @@ def build_model(config: str, standin_mano: bool) -> torch.nn.Module:
     """Build ``cfg.model`` in eval mode (construction-time weights: FLOPs do not depend on
     them); ``standin_mano`` swaps in the generated MANO model."""
     cfg = Config.fromfile(config)
-    model_cfg = copy.deepcopy(cfg.model)
-    if standin_mano:
-        model_cfg['hand_head']['mano_cfg'] = dict(standin_seed=0)
+    model_cfg = with_standin_mano(cfg.model) if standin_mano else cfg.model
     return MODELS.build(model_cfg).eval()
 
 

@@ -1,5 +1,6 @@
 # Hand/object detector: torchvision FCOS on a ResNet-50 FPN (random init, nothing downloaded),
-# classes = right hand, left hand and the 21 YCB objects (mmhandobj.datasets.detection_classes).
+# classes = background, right hand, left hand and the 21 YCB objects
+# (NUM_DET_CLASSES of mmhandobj.structures.detection_classes).
 # ImageNet initialisation (optional): model.backbone.checkpoint = a local torchvision
 # resnet50 state_dict file.
 model = dict(
@@ -14,4 +15,5 @@ model = dict(
     max_size=640,
     score_thresh=0.05,
     nms_thresh=0.5,
-    detections_per_img=20)
+    detections_per_img=20,
+    num_classes=24)

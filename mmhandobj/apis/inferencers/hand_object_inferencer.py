@@ -18,9 +18,9 @@ import numpy as np
 from mmengine.logging import print_log
 from mmengine.utils import ProgressBar
 
-from mmhandobj.datasets.detection_classes import category_side_or_name
 from mmhandobj.datasets.transforms import read_image
 from mmhandobj.registry import INFERENCERS
+from mmhandobj.structures.detection_classes import category_side_or_name
 from mmhandobj.structures.geometry import mirror_points_3d
 from mmhandobj.visualization import HandObjectVisualizer, find_mano_layer
 

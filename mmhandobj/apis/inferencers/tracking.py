@@ -5,9 +5,9 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 from mmengine.logging import print_log
 
-from mmhandobj.datasets.detection_classes import category_side_or_name, is_hand_category
 from mmhandobj.datasets.object_models import ObjectModelBank
-from mmhandobj.evaluation.metrics import box_iou
+from mmhandobj.structures import box_iou
+from mmhandobj.structures.detection_classes import category_side_or_name, is_hand_category
 
 from .meshes import read_obj_mesh
 

@@ -34,10 +34,10 @@ import numpy as np
 import yaml
 from mmengine.logging import print_log
 
-from mmhandobj.structures import pinhole_project
+from mmhandobj.models.mano import load_mano_model
+from mmhandobj.structures import YCB_CLASSES, pinhole_project
 
 from ..annotation_file import empty_frame, encode_mask, save_annotation_file
-from ..object_models import YCB_CLASSES
 
 DEXYCB_SUBJECTS = (
     '20200709-subject-01', '20200813-subject-02', '20200820-subject-03',
@@ -110,7 +110,6 @@ def _read_intrinsics(path: str) -> Dict[str, float]:
 
 def load_pca_tables(mano_root: str) -> Dict[str, Dict[str, np.ndarray]]:
     """``hands_components`` (45, 45) and ``hands_mean`` (45,) of both MANO sides."""
-    from mmhandobj.models.mano import load_mano_model
     tables = {}
     for side in ('right', 'left'):
         path = osp.join(mano_root, f'MANO_{side.upper()}.pkl')

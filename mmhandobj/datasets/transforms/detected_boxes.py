@@ -7,8 +7,8 @@ from mmcv.transforms import BaseTransform
 from mmengine.logging import print_log
 
 from mmhandobj.registry import TRANSFORMS
+from mmhandobj.structures.detection_classes import category_side_or_name, is_hand_category
 
-from ..detection_classes import category_side_or_name, is_hand_category
 from ..detection_file import load_detection_file
 from ..object_models import ObjectModelBank
 

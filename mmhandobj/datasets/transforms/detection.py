@@ -7,8 +7,12 @@ from mmcv.transforms import BaseTransform
 from mmengine.structures import BaseDataElement, InstanceData
 
 from mmhandobj.registry import TRANSFORMS
-
-from ..detection_classes import HAND_CATEGORY_IDS, LEFT_HAND_ID, RIGHT_HAND_ID, object_category_id
+from mmhandobj.structures.detection_classes import (
+    HAND_CATEGORY_IDS,
+    LEFT_HAND_ID,
+    RIGHT_HAND_ID,
+    object_category_id,
+)
 
 #: Boxes narrower or lower than this after clipping to the image are dropped (pixels).
 MIN_BOX_SIDE = 1.0
@@ -31,7 +35,7 @@ class GenerateDetectionTargets(BaseTransform):
     (``joints2d``; HO3D's evaluation split, which has no joints, gives ``hand_box_hint``, its
     ``handBoundingBox``); the object box is the tight box of the 21 projected 3D box keypoints
     of the object model (``obj_kps2d``, i.e. the projected model's 3D bounding box, not the
-    visible mask). Labels follow :mod:`mmhandobj.datasets.detection_classes` (1 right hand,
+    visible mask). Labels follow :mod:`mmhandobj.structures.detection_classes` (1 right hand,
     2 left hand, ``2 + YCB id`` objects). Boxes are clipped to the image; one thinner than
     :data:`MIN_BOX_SIDE` after clipping (out of view) is dropped.
 

@@ -5,6 +5,7 @@ import numpy as np
 import torch
 from mmcv.transforms import BaseTransform
 
+from mmhandobj.models.mano import ManoLayer
 from mmhandobj.registry import TRANSFORMS
 
 
@@ -28,11 +29,10 @@ class GenerateHandVertices(BaseTransform):
 
     def __init__(self, mano_root: str = 'data/mano') -> None:
         self.mano_root = mano_root
-        self._layers: Dict[Tuple[str, bool], torch.nn.Module] = {}
+        self._layers: Dict[Tuple[str, bool], ManoLayer] = {}
 
-    def _layer(self, side: str, flat: bool) -> torch.nn.Module:
+    def _layer(self, side: str, flat: bool) -> ManoLayer:
         if (side, flat) not in self._layers:
-            from mmhandobj.models.mano import ManoLayer
             self._layers[(side, flat)] = ManoLayer(
                 mano_root=self.mano_root, side=side, use_pca=False, flat_hand_mean=flat,
                 units='m')

@@ -4,27 +4,10 @@ from typing import Any, Optional, Sequence
 import numpy as np
 from mmengine.logging import MMLogger
 
+from mmhandobj.structures.sample_fields import to_float64
+
 #: What to do with samples whose prediction is not finite (NaN or inf).
 NAN_POLICIES = ('exclude', 'raise')
-
-
-def to_float64(value: Any, name: str) -> np.ndarray:
-    """Return ``value`` (numpy array, torch tensor or nested list) as a float64 numpy array.
-
-    Args:
-        value: Array-like input; torch tensors are detached and moved to the CPU.
-        name: Name used in error messages (e.g. ``'pred_instances.hand_joints3d'``).
-
-    Returns:
-        A float64 ``np.ndarray`` (a copy when a conversion was needed).
-    """
-    if hasattr(value, 'detach'):
-        value = value.detach().cpu().numpy()
-    try:
-        return np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f'{name}: expected a numeric array, got {type(value).__name__} '
-                        f'({err})') from err
 
 
 def check_points(value: Any, name: str, num_points: Optional[int] = None,

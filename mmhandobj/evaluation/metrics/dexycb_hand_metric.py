@@ -8,6 +8,7 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
 from mmhandobj.registry import METRICS
+from mmhandobj.structures.sample_fields import get_instance, get_meta
 
 from ..functional import (
     NAN_POLICIES,
@@ -18,7 +19,6 @@ from ..functional import (
     root_relative_to_camera,
 )
 from .hand_joints2d import hand_joints2d_pair, hand_joints2d_scores
-from .sample_fields import get_instance, get_meta
 
 #: AUC thresholds of the dex-ycb-toolkit HPE evaluator: linspace(0, 50 mm, 100).
 _TOOLKIT_AUC = (0.0, 50.0, 100)

@@ -4,9 +4,9 @@ from typing import Dict, Optional, Sequence, Tuple
 import numpy as np
 
 from mmhandobj.structures.geometry import pinhole_project
+from mmhandobj.structures.sample_fields import get_instance, get_meta
 
 from ..functional import KEYPOINT_2D_AUC_MAX_PX, finite_sample_mask, keypoint_2d_measures
-from .sample_fields import get_instance, get_meta
 
 
 def hand_joints2d_pair(sample: dict) -> Optional[Tuple[np.ndarray, np.ndarray]]:

@@ -9,30 +9,14 @@ from mmengine.logging import print_log
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
-from mmhandobj.datasets.detection_classes import DET_CATEGORIES, is_hand_category
 from mmhandobj.datasets.detection_file import detection_categories, save_detection_file
 from mmhandobj.registry import METRICS
-
-from .sample_fields import get_meta, sample_name
+from mmhandobj.structures.bbox import box_iou
+from mmhandobj.structures.detection_classes import DET_CATEGORIES, is_hand_category
+from mmhandobj.structures.sample_fields import get_meta, sample_name
 
 #: IoU at which a top-scoring box counts as found (what HFL-Net then crops around).
 RECALL_IOU = 0.5
-
-
-def _area(boxes: np.ndarray) -> np.ndarray:
-    """Areas of x1y1x2y2 boxes ``(..., 4)`` (0 for empty ones)."""
-    return np.prod(np.clip(boxes[..., 2:] - boxes[..., :2], 0, None), axis=-1)
-
-
-def box_iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
-    """IoU of one x1y1x2y2 box with ``(N, 4)`` boxes (continuous pixel extents)."""
-    boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
-    box = np.asarray(box, np.float64)
-    lo = np.maximum(box[:2], boxes[:, :2])
-    hi = np.minimum(box[2:], boxes[:, 2:])
-    inter = np.prod(np.clip(hi - lo, 0, None), axis=1)
-    union = _area(box) + _area(boxes) - inter
-    return np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
 
 
 def _field(data_sample: dict, group: str, key: str) -> np.ndarray:

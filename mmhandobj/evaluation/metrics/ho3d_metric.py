@@ -12,6 +12,7 @@ from mmengine.logging import MMLogger
 from mmhandobj.registry import METRICS
 from mmhandobj.structures.geometry import opencv_to_opengl
 from mmhandobj.structures.joint_orders import FINGERTIP_VERTS, convert_joint_order
+from mmhandobj.structures.sample_fields import get_instance, get_meta
 from mmhandobj.utils.checkpoint import atomic_write_bytes
 
 from ..functional import (
@@ -24,7 +25,6 @@ from ..functional import (
     root_relative_to_camera,
 )
 from .hand_joints2d import hand_joints2d_pair, hand_joints2d_scores
-from .sample_fields import get_instance, get_meta
 
 #: Fingertip joints (thumb, index, middle, ring, pinky) in the 'simple' order.
 _SIMPLE_TIPS = [4, 8, 12, 16, 20]

@@ -9,7 +9,7 @@ from mmengine.logging import MMLogger
 
 from mmhandobj.datasets.object_models import ObjectModelBank
 from mmhandobj.registry import METRICS
-from mmhandobj.structures import DIAMETER_MODES, object_diameter
+from mmhandobj.structures import DIAMETER_MODES, get_instance, get_meta, object_diameter
 
 from ..functional import (
     NAN_POLICIES,
@@ -19,7 +19,6 @@ from ..functional import (
     finite_sample_mask,
     reprojection_error,
 )
-from .sample_fields import get_instance, get_meta
 
 #: DexYCB classes scored with ADD-S by HFL-Net (``_YCB_CLASSES`` ids 13, 16, 20, 21).
 DEXYCB_SYMMETRIC_OBJECTS = ('024_bowl', '036_wood_block', '052_extra_large_clamp',

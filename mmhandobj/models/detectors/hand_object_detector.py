@@ -17,7 +17,6 @@ from torchvision.models.detection.retinanet import RetinaNetHead
 from torchvision.ops import MultiScaleRoIAlign
 from torchvision.ops.feature_pyramid_network import LastLevelMaxPool, LastLevelP6P7
 
-from mmhandobj.datasets.detection_classes import NUM_DET_CLASSES
 from mmhandobj.registry import MODELS
 
 SampleList = List[BaseDataElement]
@@ -140,8 +139,9 @@ class HandObjectDetector(BaseModel):
     """Detector of the right hand, the left hand and the YCB objects.
 
     A torchvision detection model (``weights=None``: nothing is downloaded) built on
-    :func:`build_fpn_backbone`, with the class table of
-    :mod:`mmhandobj.datasets.detection_classes` (labels = category ids, 0 = background).
+    :func:`build_fpn_backbone`. Labels are the category ids of
+    :mod:`mmhandobj.structures.detection_classes` (0 = background); the config states their
+    number, as in mmdet.
     torchvision resizes every image internally (shorter side ``min_size``, longer side at most
     ``max_size``) and normalises it with ImageNet mean/std; boxes come back in pixels of the
     images given to :meth:`forward`.
@@ -156,7 +156,8 @@ class HandObjectDetector(BaseModel):
         score_thresh: Minimum score of a returned detection.
         nms_thresh: IoU of the per-class non-maximum suppression.
         detections_per_img: Maximum detections returned per image.
-        num_classes: Classes including the background (default: the class table's 24).
+        num_classes: Classes including the background: ``NUM_DET_CLASSES`` (24) of
+            :mod:`mmhandobj.structures.detection_classes` for the hand/object table.
         data_preprocessor: MMEngine preprocessor; it must give RGB images in [0, 1]
             (``ImgDataPreprocessor`` with mean 0, std 255, ``bgr_to_rgb=True``).
         init_cfg: MMEngine init config.
@@ -165,7 +166,7 @@ class HandObjectDetector(BaseModel):
     def __init__(self, arch: str = 'fcos', backbone: Optional[dict] = None,
                  head_convs: int = 4, min_size: int = 480, max_size: int = 640,
                  score_thresh: float = 0.05, nms_thresh: float = 0.5,
-                 detections_per_img: int = 20, num_classes: int = NUM_DET_CLASSES,
+                 detections_per_img: int = 20, *, num_classes: int,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)

@@ -1,12 +1,12 @@
 """Differentiable MANO hand layer with manopth-compatible arguments and outputs."""
 import os.path as osp
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
 from torch import nn
 
-from mmhandobj.registry import MODELS
+from mmhandobj.registry import HAND_MODELS, MODELS
 from mmhandobj.structures.joint_orders import FINGERTIP_VERTS, MANO_TO_SIMPLE
 
 from .mano_loader import load_mano_model
@@ -14,6 +14,8 @@ from .rotations import axis_angle_to_matrix, robust_rot6d_to_matrix, rot6d_to_ma
 from .skinning import skin
 
 _SIDE_FILES = {'right': 'MANO_RIGHT.pkl', 'left': 'MANO_LEFT.pkl'}
+#: Name of the synthetic world's procedural hand in :data:`~mmhandobj.registry.HAND_MODELS`.
+STANDIN_HAND_MODEL = 'standin'
 
 
 #: Folder of the MANO files when neither ``mano_root`` nor ``model_path`` is given.
@@ -54,9 +56,12 @@ class ManoLayer(nn.Module):
             explicit list of 5 vertex ids (thumb, index, middle, ring, pinky).
         fix_left_shapedirs: For the left model, negate ``shapedirs[:, 0, :]`` (the smplx#48 /
             dex-ycb-toolkit#28 fix of the left-hand shape space).
-        standin_seed: If not None, use the procedural stand-in model of that seed
-            (:func:`mmhandobj.synthetic.standin_mano_arrays`), built in memory, instead of a file;
-            refused together with ``model_path`` or a ``mano_root`` other than the default.
+        standin_seed: If not None, use the procedural stand-in model of that seed, built in
+            memory instead of read from a file: ``'standin'`` of
+            :data:`~mmhandobj.registry.HAND_MODELS`, which :mod:`mmhandobj.synthetic` provides.
+        model: The model's arrays themselves (the keys :func:`load_mano_model` returns);
+            overrides every other source.
+            Refused together with ``model_path`` or a ``mano_root`` other than the default.
 
     Attributes:
         faces (Tensor): ``(1538, 3)`` long triangle vertex ids (alias of ``th_faces``).
@@ -84,7 +89,8 @@ class ManoLayer(nn.Module):
                  units: str = 'mm',
                  fingertips: Union[str, Sequence[int]] = 'manopth',
                  fix_left_shapedirs: bool = False,
-                 standin_seed: Optional[int] = None) -> None:
+                 standin_seed: Optional[int] = None,
+                 model: Optional[Mapping[str, np.ndarray]] = None) -> None:
         super().__init__()
         if side not in _SIDE_FILES:
             raise ValueError(f"side must be 'right' or 'left', got {side!r}")
@@ -116,14 +122,12 @@ class ManoLayer(nn.Module):
                                          or mano_root not in (None, DEFAULT_MANO_ROOT)):
             raise ValueError(f'give either standin_seed ({standin_seed}) or a MANO file '
                              f'(mano_root {mano_root!r}, model_path {model_path!r}), not both')
-        if standin_seed is not None:
-            # Imported here: the synthetic world builds on this package, not the reverse.
-            from mmhandobj.synthetic.hand_model import standin_mano_arrays
-            model = standin_mano_arrays(side, standin_seed)
-        else:
+        if model is None and standin_seed is not None:
+            model = HAND_MODELS.build(dict(type=STANDIN_HAND_MODEL, side=side, seed=standin_seed))
+        elif model is None:
             if model_path is None:
                 if mano_root is None:
-                    raise ValueError('give mano_root, model_path or standin_seed')
+                    raise ValueError('give mano_root, model_path, standin_seed or model')
                 model_path = osp.join(mano_root, _SIDE_FILES[side])
             model = load_mano_model(model_path)
         self.model_path = model_path
@@ -165,7 +169,8 @@ class ManoLayer(nn.Module):
         parents = [int(p) for p in model['kintree_table'][0]]
         parents[0] = -1
         if any(not 0 <= p < j for j, p in enumerate(parents) if j > 0):
-            raise ValueError(f'MANO file {self.model_path}: kintree_table parents {parents} '
+            raise ValueError(f'MANO model {self.model_path or "(arrays)"}: kintree_table parents '
+                             f'{parents} '
                              'are not a tree rooted at joint 0 in topological order')
         self.parents = parents
         self._register_chain(model, shapedirs)

@@ -7,13 +7,7 @@ import pytest
 from mmcv.transforms import Compose
 from mmengine.logging import MMLogger
 
-from mmhandobj.datasets import YCB_CLASSES, HO3DDataset
-from mmhandobj.datasets.detection_classes import (
-    DET_CATEGORY_IDS,
-    LEFT_HAND_ID,
-    RIGHT_HAND_ID,
-    object_category_id,
-)
+from mmhandobj.datasets import HO3DDataset
 from mmhandobj.datasets.detection_file import save_detection_file
 from mmhandobj.datasets.transforms import (
     CanonicalizeHandSide,
@@ -25,7 +19,13 @@ from mmhandobj.datasets.transforms import (
     PackHandObjectInputs,
     pick_hand_and_object,
 )
-from mmhandobj.structures import bbox21_from_points
+from mmhandobj.structures import YCB_CLASSES, bbox21_from_points
+from mmhandobj.structures.detection_classes import (
+    DET_CATEGORY_IDS,
+    LEFT_HAND_ID,
+    RIGHT_HAND_ID,
+    object_category_id,
+)
 
 
 def _pipeline(det=None):

@@ -7,21 +7,20 @@ import numpy as np
 import pytest
 
 from mmhandobj.datasets import HO3DDataset
-from mmhandobj.datasets.detection_classes import (
-    DET_CATEGORIES,
-    LEFT_HAND_ID,
-    RIGHT_HAND_ID,
-    category_side_or_name,
-    object_category_id,
-)
-from mmhandobj.datasets.object_models import YCB_CLASS_IDS
 from mmhandobj.datasets.transforms import (
     DetectionRandomFlip,
     GenerateDetectionTargets,
     LoadHandObjectImage,
     PackDetectionInputs,
 )
-from mmhandobj.structures import bbox21_from_points
+from mmhandobj.structures import YCB_CLASS_IDS, bbox21_from_points
+from mmhandobj.structures.detection_classes import (
+    DET_CATEGORIES,
+    LEFT_HAND_ID,
+    RIGHT_HAND_ID,
+    category_side_or_name,
+    object_category_id,
+)
 
 GL = np.diag([1.0, -1.0, -1.0])
 

@@ -6,9 +6,10 @@ import pytest
 import torch
 from pycocotools.coco import COCO
 
-from mmhandobj.datasets.detection_classes import DET_CATEGORY_IDS, LEFT_HAND_ID, RIGHT_HAND_ID
 from mmhandobj.datasets.detection_file import load_detection_file
-from mmhandobj.evaluation.metrics import HandObjectBoxMetric, box_iou
+from mmhandobj.evaluation.metrics import HandObjectBoxMetric
+from mmhandobj.structures import box_iou
+from mmhandobj.structures.detection_classes import DET_CATEGORY_IDS, LEFT_HAND_ID, RIGHT_HAND_ID
 
 MUSTARD = DET_CATEGORY_IDS['006_mustard_bottle']
 HAND_BOX = [100.0, 100.0, 200.0, 200.0]

@@ -1,13 +1,17 @@
 """HandObjectDetector: the three torchvision architectures under MMEngine's modes."""
+from pathlib import Path
+
 import pytest
 import torch
+from mmengine.config import Config
 from mmengine.structures import BaseDataElement, InstanceData
 
-from mmhandobj.datasets.detection_classes import NUM_DET_CLASSES, RIGHT_HAND_ID
 from mmhandobj.models.detectors import HandObjectDetector, build_fpn_backbone, feature_strides
+from mmhandobj.structures.detection_classes import DET_CATEGORIES, NUM_DET_CLASSES, RIGHT_HAND_ID
 
 TINY = dict(backbone=dict(name='mobilenet_v3_small', fpn_channels=32), head_convs=1,
-            min_size=64, max_size=64)
+            min_size=64, max_size=64, num_classes=NUM_DET_CLASSES)
+DET_CONFIGS = sorted((Path(__file__).parents[3] / 'configs' / 'det').glob('*.py'))
 
 
 def _samples(num):
@@ -62,4 +66,17 @@ def test_backbone_levels_and_bad_arguments():
     with pytest.raises(ValueError, match=r'float \(3, H, W\) RGB'):
         model(torch.zeros(1, 3, 64, 64, dtype=torch.uint8), mode='predict')
     with pytest.raises(ValueError, match='multiple of 32'):
-        HandObjectDetector(arch='fcos', backbone=dict(name='resnet18', fpn_channels=48))
+        HandObjectDetector(arch='fcos', backbone=dict(name='resnet18', fpn_channels=48),
+                           num_classes=NUM_DET_CLASSES)
+
+
+@pytest.mark.parametrize('config', DET_CONFIGS, ids=lambda p: p.name)
+def test_det_config_states_the_class_table(config):
+    """The detector's classes come from the config (as in mmdet), counted from the table."""
+    assert NUM_DET_CLASSES == 1 + len(DET_CATEGORIES) == 24  # background, 2 hands, 21 YCB
+    assert Config.fromfile(str(config)).model.num_classes == NUM_DET_CLASSES
+
+
+def test_num_classes_is_required():
+    with pytest.raises(TypeError, match='num_classes'):
+        HandObjectDetector(**{k: v for k, v in TINY.items() if k != 'num_classes'})

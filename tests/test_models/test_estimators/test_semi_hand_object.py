@@ -8,6 +8,7 @@ from torchvision.ops import roi_align
 
 from mmhandobj.models.estimators import SemiHandObject
 from mmhandobj.registry import MODELS
+from mmhandobj.utils import with_standin_mano
 
 HAND = torch.tensor([[4., 6., 40., 44.], [20., 10., 60., 50.]])
 OBJ = torch.tensor([[20., 24., 60., 62.], [2., 52., 30., 63.]])  # 2nd: no overlap
@@ -85,9 +86,7 @@ def test_cr_sends_gradient_into_the_hand_features(model):
 
 
 def test_sho_settings_and_parameter_count():
-    cfg = Config.fromfile(str(SHO_MODEL_CONFIG)).model
-    cfg.hand_head.mano_cfg = dict(standin_seed=0, units='m', fingertips='sho')
-    net = MODELS.build(cfg)
+    net = MODELS.build(with_standin_mano(Config.fromfile(str(SHO_MODEL_CONFIG)).model))
     assert isinstance(net, SemiHandObject)
     assert net.hand_to_obj_fusion.layers[0].num_heads == 1
     assert net.hand_head.mano_units == 'm'

@@ -1,5 +1,9 @@
 """ManoLayer against an independent slow float64 implementation written here."""
 import math
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,6 +14,9 @@ from mmhandobj.models.mano import ManoLayer
 from mmhandobj.registry import MODELS
 from mmhandobj.structures.joint_orders import FINGERTIP_VERTS, MANO_TO_SIMPLE
 from mmhandobj.synthetic import make_standin_mano, standin_mano_arrays
+from mmhandobj.utils import with_standin_mano
+
+REPO_ROOT = Path(__file__).parents[3]
 
 
 def rodrigues(axis_angle):
@@ -198,6 +205,40 @@ def test_no_mano_data_in_state_dict_and_loads_from_file(tmp_path):
     pose = torch.rand(2, 48)
     for a, b in zip(layer(pose), from_memory(pose)):
         assert torch.equal(a, b)
+
+    from_arrays = ManoLayer(use_pca=False, model=standin_mano_arrays('right', 0))
+    for a, b in zip(layer(pose), from_arrays(pose)):
+        assert torch.equal(a, b)
+
+
+def test_standin_comes_from_the_synthetic_package_through_the_registry():
+    """models never imports the generator: a fresh interpreter building ManoLayer(standin_seed)
+    finds it in HAND_MODELS, whose location imports mmhandobj.synthetic on first use."""
+    code = ('import sys; from mmhandobj.models.mano import ManoLayer; '
+            "before = 'mmhandobj.synthetic' in sys.modules; "
+            'layer = ManoLayer(use_pca=False, standin_seed=3); '
+            "print(before, 'mmhandobj.synthetic' in sys.modules, "
+            'float(layer.th_v_template.sum()))')
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
+                         check=True, env={**os.environ, 'PYTHONPATH': str(REPO_ROOT)})
+    before, after, total = out.stdout.split()
+    assert (before, after) == ('False', 'True')
+    expected = standin_mano_arrays('right', 3)['v_template'].astype(np.float32).sum()
+    assert float(total) == pytest.approx(float(expected), rel=1e-6)
+
+
+def test_with_standin_mano_keeps_the_configs_mano_arguments():
+    head = dict(type='HandMANOHead', mano_cfg=dict(mano_root='data/mano', side='left',
+                                                   units='m', fingertips='sho'))
+    cfg = dict(type='SemiHandObject', hand_head=head)
+    out = with_standin_mano(cfg, seed=2)
+    assert out['hand_head']['mano_cfg'] == dict(side='left', units='m', fingertips='sho',
+                                                standin_seed=2)
+    assert cfg['hand_head']['mano_cfg']['mano_root'] == 'data/mano'  # the input is not touched
+    assert with_standin_mano(dict(hand_head=dict()))['hand_head']['mano_cfg'] == dict(
+        standin_seed=0)
+    with pytest.raises(KeyError, match="'HandObjectDetector' has no hand_head"):
+        with_standin_mano(dict(type='HandObjectDetector'))
 
 
 def test_bad_arguments_and_inputs():

@@ -7,11 +7,12 @@ import tempfile
 
 from mmengine.logging import print_log
 
+from mmhandobj.datasets import HO3DDataset
+from mmhandobj.datasets.converters.ho3d import HO3D_SPLITS, convert_ho3d
 from mmhandobj.registry import DATASETS
 from mmhandobj.utils.pid_lock import PidLock
 
-from .converters.ho3d import HO3D_SPLITS, convert_ho3d
-from .ho3d import HO3DDataset
+from .world import WORLD_VERSION, make_synthetic_world, read_world_summary
 
 
 def _check_existing_world(data_root: str, num_frames: int, seed: int, version: str) -> None:
@@ -20,7 +21,6 @@ def _check_existing_world(data_root: str, num_frames: int, seed: int, version: s
     Raises:
         FileExistsError: Naming what differs, and how to regenerate.
     """
-    from mmhandobj.synthetic import WORLD_VERSION, read_world_summary
     try:
         summary = read_world_summary(data_root)
     except FileNotFoundError as err:
@@ -97,7 +97,6 @@ def ensure_synthetic_ho3d(data_root: str, num_frames: int, seed: int, version: s
             raise FileExistsError(f'{data_root} exists but lacks {ann_files}; delete it to '
                                   'let SyntheticHO3DDataset regenerate the synthetic world')
         _sweep_interrupted(data_root)
-        from mmhandobj.synthetic import make_synthetic_world
         tmp = tempfile.mkdtemp(prefix=osp.basename(data_root) + '.tmp', dir=parent)
         try:
             print_log(f'generating the synthetic HO3D world ({num_frames} frames) in '

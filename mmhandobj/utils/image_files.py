@@ -1,4 +1,5 @@
-"""Image encodings shared by the world writers (``cv2.imwrite`` flags and RGB writing)."""
+"""Image files written by the synthetic world and the visualiser (``cv2.imwrite`` flags and RGB
+writing)."""
 import cv2
 import numpy as np
 

@@ -3,12 +3,12 @@
 Category ids are 1-based and shared by the detector's labels (torchvision's detection models
 reserve label 0 for the background), the COCO-style detection files and the box metric:
 ``1`` = right hand, ``2`` = left hand, ``2 + k`` = the YCB object of class id ``k`` in
-:data:`~mmhandobj.datasets.object_models.YCB_CLASSES` (DexYCB's ``_YCB_CLASSES``, 1..21), so a
+:data:`~mmhandobj.structures.object_classes.YCB_CLASSES` (DexYCB's ``_YCB_CLASSES``, 1..21), so a
 detected object names the model (``<obj_model_root>/<name>/points.xyz``) to solve its pose with.
 """
 from typing import Dict, Tuple
 
-from .object_models import YCB_CLASSES
+from .object_classes import YCB_CLASSES
 
 #: Category id of a right / left hand.
 RIGHT_HAND_ID = 1

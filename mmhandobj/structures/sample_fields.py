@@ -1,4 +1,5 @@
-"""Reading fields out of the data-sample dicts that MMEngine's Evaluator hands to metrics.
+"""Reading fields out of data samples: numeric arrays, and the dicts MMEngine's Evaluator
+hands to metrics.
 
 The Evaluator calls ``HandObjectDataSample.to_dict()``: metainfo keys sit at the top level and
 ``gt_instances`` / ``pred_instances`` are nested dicts whose values have a leading instance
@@ -7,6 +8,25 @@ axis of length 1 (torch tensors or numpy arrays).
 from typing import Any, Optional, Sequence, Tuple
 
 import numpy as np
+
+
+def to_float64(value: Any, name: str) -> np.ndarray:
+    """Return ``value`` (numpy array, torch tensor or nested list) as a float64 numpy array.
+
+    Args:
+        value: Array-like input; torch tensors are detached and moved to the CPU.
+        name: Name used in error messages (e.g. ``'pred_instances.hand_joints3d'``).
+
+    Returns:
+        A float64 ``np.ndarray`` (a copy when a conversion was needed).
+    """
+    if hasattr(value, 'detach'):
+        value = value.detach().cpu().numpy()
+    try:
+        return np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f'{name}: expected a numeric array, got {type(value).__name__} '
+                        f'({err})') from err
 
 
 def sample_name(data_sample: dict) -> str:
