@@ -15,6 +15,7 @@ from typing import Dict, Tuple
 
 import numpy as np
 from scipy.ndimage import map_coordinates
+from scipy.spatial import cKDTree
 
 from .mesh_geometry import (
     WINDING_INSIDE,
@@ -23,6 +24,7 @@ from .mesh_geometry import (
     close_mesh,
     hole_caps,
     inside_lattice,
+    lattice_distance_band,
     lattice_winding,
     orientation_sign,
     point_mesh_distance,
@@ -248,13 +250,14 @@ class ObjectContactGrid:
         self.shape = tuple(int(s) for s in hi - self.lo + 1)
         self.inside, self.winding_nodes = inside_lattice(verts, faces, spacing, self.lo,
                                                          self.shape)
-        nodes = (np.indices(self.shape).reshape(3, -1).T + self.lo) * spacing
-        sampler = SurfaceSampler(verts, faces, spacing / 2)
-        # Nearest-sample distances overestimate by at most spacing / 2 (by about
-        # spacing^2 / (8 d) at distance d); nodes within the band get the exact distance.
-        distance = sampler.tree.query(nodes)[0]
-        band = distance < _EXACT_BAND * spacing
-        distance[band] = sampler.distance(nodes[band])
+        distance = lattice_distance_band(verts, faces, spacing, self.lo, self.shape,
+                                         _EXACT_BAND * spacing)
+        far = ~np.isfinite(distance) | (distance > _EXACT_BAND * spacing)
+        if far.any():
+            # Beyond the band: nearest surface sample (spacing apart), within about
+            # spacing^2 / (8 d) of the distance d.
+            tree = cKDTree(SurfaceSampler(verts, faces, spacing).points)
+            distance[far] = tree.query((np.argwhere(far) + self.lo) * spacing)[0]
         self.sdf = np.where(self.inside, -1.0, 1.0) * distance.reshape(self.shape)
         occupied = np.argwhere(self.inside)
         self.occupied_box = ((occupied.min(0), occupied.max(0)) if len(occupied) else None)
