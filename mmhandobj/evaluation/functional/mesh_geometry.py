@@ -363,48 +363,55 @@ def lattice_winding(verts: np.ndarray, faces: np.ndarray, spacing: float, lo: np
     perm = [(axis + 1) % 3, (axis + 2) % 3, axis]  # cyclic: keeps the handedness
     lo = np.asarray(lo, np.int64)[perm]
     dims = tuple(int(shape[a]) for a in perm)
-    tri = np.asarray(verts, np.float64)[np.asarray(faces)][..., perm] / spacing - lo
+    # Absolute lattice coordinates, so that a node's result does not depend on the block.
+    tri = np.asarray(verts, np.float64)[np.asarray(faces)][..., perm] / spacing
     ax, ay = tri[:, 0, 0], tri[:, 0, 1]
     bx, by = tri[:, 1, 0], tri[:, 1, 1]
     cx, cy = tri[:, 2, 0], tri[:, 2, 1]
     area = (bx - ax) * (cy - ay) - (by - ay) * (cx - ax)
-    x0 = np.maximum(np.ceil(tri[:, :, 0].min(1)), 0).astype(np.int64)
-    x1 = np.minimum(np.floor(tri[:, :, 0].max(1)), dims[0] - 1).astype(np.int64)
-    y0 = np.maximum(np.ceil(tri[:, :, 1].min(1)), 0).astype(np.int64)
-    y1 = np.minimum(np.floor(tri[:, :, 1].max(1)), dims[1] - 1).astype(np.int64)
+    x0 = np.maximum(np.ceil(tri[:, :, 0].min(1)), lo[0]).astype(np.int64)
+    x1 = np.minimum(np.floor(tri[:, :, 0].max(1)), lo[0] + dims[0] - 1).astype(np.int64)
+    y0 = np.maximum(np.ceil(tri[:, :, 1].min(1)), lo[1]).astype(np.int64)
+    y1 = np.minimum(np.floor(tri[:, :, 1].max(1)), lo[1] + dims[1] - 1).astype(np.int64)
     nx, ny = np.maximum(x1 - x0 + 1, 0), np.maximum(y1 - y0 + 1, 0)
     counts = np.where(area != 0, nx * ny, 0)
     total = int(counts.sum())
     sums = np.zeros(dims[0] * dims[1] * (dims[2] + 1))
     if total:
+        # Per triangle, made counter-clockwise in projection (b and c swapped when clockwise):
+        # the three edge functions fn = ex * (y - sy) - ey * (x - sx) as coefficients of x,
+        # y and 1, their top-left flags, and the plane z = z0 + zx * x + zy * y.
+        sign = np.sign(area)
+        swap = sign < 0
+        a = tri[:, 0]
+        b = np.where(swap[:, None], tri[:, 2], tri[:, 1])
+        c = np.where(swap[:, None], tri[:, 1], tri[:, 2])
+        coef, top_left = [], []
+        for s, e in ((b, c), (c, a), (a, b)):                   # edges opposite a, b, c
+            ex, ey = e[:, 0] - s[:, 0], e[:, 1] - s[:, 1]
+            coef.append((-ey, ex, ey * s[:, 0] - ex * s[:, 1]))
+            top_left.append((ey < 0) | ((ey == 0) & (ex > 0)))
+        norm = np.abs(area)
+        safe = np.where(norm == 0, 1.0, norm)
+        zx = sum(cf[0] * v[:, 2] for cf, v in zip(coef, (a, b, c))) / safe
+        zy = sum(cf[1] * v[:, 2] for cf, v in zip(coef, (a, b, c))) / safe
+        z0 = sum(cf[2] * v[:, 2] for cf, v in zip(coef, (a, b, c))) / safe
+
         tid = np.repeat(np.arange(len(tri)), counts)
         local = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
         px = x0[tid] + local // ny[tid]
         py = y0[tid] + local % ny[tid]
-        sign = np.sign(area[tid])
-        # Edge functions of the triangle made counter-clockwise (swap b and c when clockwise).
-        swap = sign < 0
-        t = tri[tid]
-        b = np.where(swap[:, None], t[:, 2], t[:, 1])
-        c = np.where(swap[:, None], t[:, 1], t[:, 2])
-        a = t[:, 0]
         inside = np.ones(total, dtype=bool)
-        weights = []
-        for (s, e) in ((b, c), (c, a), (a, b)):                 # edge opposite a, b, c
-            ex, ey = e[:, 0] - s[:, 0], e[:, 1] - s[:, 1]
-            fn = ex * (py - s[:, 1]) - ey * (px - s[:, 0])
-            top_left = (ey < 0) | ((ey == 0) & (ex > 0))
-            inside &= (fn > 0) | ((fn == 0) & top_left)
-            weights.append(fn)
-        w0, w1, w2 = weights
-        norm = w0 + w1 + w2
-        z = (w0 * a[:, 2] + w1 * b[:, 2] + w2 * c[:, 2]) / np.where(norm == 0, 1, norm)
-        keep = inside & (norm != 0)
+        for (cx_, cy_, c0), flag in zip(coef, top_left):
+            fn = cx_[tid] * px + cy_[tid] * py + c0[tid]
+            inside &= (fn > 0) | ((fn == 0) & flag[tid])
+        tid, px, py = tid[inside], px[inside], py[inside]
+        z = z0[tid] + zx[tid] * px + zy[tid] * py
         # Nodes k < z see the crossing above them: k <= ceil(z) - 1.
-        kmax = np.minimum(np.ceil(z[keep]).astype(np.int64) - 1, dims[2] - 1)
+        kmax = np.minimum(np.ceil(z).astype(np.int64) - 1 - lo[2], dims[2] - 1)
         slot = np.where(kmax < 0, dims[2], kmax)                 # below the block: own slot
-        flat = (px[keep] * dims[1] + py[keep]) * (dims[2] + 1) + slot
-        sums = np.bincount(flat, weights=sign[keep], minlength=len(sums))
+        flat = ((px - lo[0]) * dims[1] + py - lo[1]) * (dims[2] + 1) + slot
+        sums = np.bincount(flat, weights=sign[tid], minlength=len(sums))
     sums = sums.reshape(dims[0], dims[1], dims[2] + 1)
     column_total = sums.sum(axis=2)
     winding = np.cumsum(sums[:, :, :dims[2]][:, :, ::-1], axis=2)[:, :, ::-1]

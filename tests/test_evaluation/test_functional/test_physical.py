@@ -190,11 +190,9 @@ def test_grid_matches_the_exact_functions():
     exact = hand_object_distance(hands, obj.vertices, obj.faces)
     np.testing.assert_allclose(scores['distance'], exact, atol=5e-4)
     np.testing.assert_allclose(scores['penetration_depth'], np.maximum(-exact, 0), atol=5e-4)
-    # Same lattice (model frame = the frame here): the solid volumes agree up to a few nodes
-    # on the surface, where the two blocks' coordinates round differently.
+    # Same lattice (model frame = the frame here): the solid volumes are identical.
     np.testing.assert_allclose(scores['intersection_volume'],
-                               intersection_volume(hands, faces, obj.vertices, obj.faces, 0.002),
-                               rtol=0, atol=4 * 0.002 ** 3)
+                               intersection_volume(hands, faces, obj.vertices, obj.faces, 0.002))
     np.testing.assert_allclose(scores['intersection_volume_obman'],
                                intersection_volume_obman(hands, faces, obj.vertices, obj.faces))
 
