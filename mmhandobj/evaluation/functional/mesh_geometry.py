@@ -203,52 +203,6 @@ class SurfaceSampler:
         return result
 
 
-def lattice_distance_band(verts: np.ndarray, faces: np.ndarray, spacing: float, lo: np.ndarray,
-                          shape: Tuple[int, int, int], band: float) -> np.ndarray:
-    """Exact unsigned distance to a mesh at the lattice nodes within ``band`` of it.
-
-    Each triangle is compared with the nodes of its bounding box grown by ``band``, and every
-    node keeps its smallest distance: exact wherever the true distance is at most ``band``.
-
-    Args:
-        verts, faces: The mesh (metres).
-        spacing: Lattice spacing; node ``(i, j, k)`` of the block at ``(lo + (i, j, k)) *
-            spacing``.
-        lo: ``(3,)`` integer index of the block's first node.
-        shape: Block size in nodes.
-        band: Distance up to which the result is exact.
-
-    Returns:
-        ``(*shape)`` distances; ``inf`` where no triangle came within its box.
-    """
-    tri = np.asarray(verts, np.float64)[np.asarray(faces)]
-    lo = np.asarray(lo, np.int64)
-    dims = np.asarray(shape, np.int64)
-    first = np.maximum(np.ceil((tri.min(1) - band) / spacing).astype(np.int64) - lo, 0)
-    last = np.minimum(np.floor((tri.max(1) + band) / spacing).astype(np.int64) - lo, dims - 1)
-    extent = np.maximum(last - first + 1, 0)
-    counts = extent.prod(axis=1)
-    best = np.full(int(dims.prod()), np.inf)
-    step = max(1, _CHUNK_PAIRS // 4)
-    order = np.cumsum(counts)
-    start = 0
-    while start < len(tri):
-        stop = int(np.searchsorted(order, (order[start - 1] if start else 0) + step, 'right'))
-        stop = max(stop, start + 1)
-        ids = np.arange(start, stop)
-        num = counts[ids]
-        tid = np.repeat(ids, num)
-        local = np.arange(int(num.sum())) - np.repeat(np.cumsum(num) - num, num)
-        ny, nz = extent[tid, 1], extent[tid, 2]
-        node = first[tid] + np.stack([local // (ny * nz), (local // nz) % ny, local % nz], 1)
-        points = (node + lo) * spacing
-        dist = np.sqrt(_closest_point_sq_dist(points, tri[tid, 0], tri[tid, 1], tri[tid, 2]))
-        flat = (node[:, 0] * dims[1] + node[:, 1]) * dims[2] + node[:, 2]
-        np.minimum.at(best, flat, dist)
-        start = stop
-    return best.reshape(shape)
-
-
 def point_mesh_distance(points: np.ndarray, verts: np.ndarray, faces: np.ndarray) -> np.ndarray:
     """Exact unsigned distance from points to a triangle mesh's surface.
 
@@ -412,15 +366,15 @@ def lattice_winding(verts: np.ndarray, faces: np.ndarray, spacing: float, lo: np
         slot = np.where(kmax < 0, dims[2], kmax)                 # below the block: own slot
         flat = ((px - lo[0]) * dims[1] + py - lo[1]) * (dims[2] + 1) + slot
         sums = np.bincount(flat, weights=sign[tid], minlength=len(sums))
-    sums = sums.reshape(dims[0], dims[1], dims[2] + 1)
-    column_total = sums.sum(axis=2)
-    winding = np.cumsum(sums[:, :, :dims[2]][:, :, ::-1], axis=2)[:, :, ::-1]
-    inverse = np.argsort(perm)
-    winding = np.rint(winding).astype(np.int32).transpose(inverse)
+    # Sums of +-1 are exact integers in float64.
+    sums = sums.astype(np.int32).reshape(dims[0], dims[1], dims[2] + 1)
+    winding = np.cumsum(sums[:, :, dims[2] - 1::-1], axis=2)[:, :, ::-1]
+    winding = winding.transpose(np.argsort(perm))
     if both:
+        column_total = sums.sum(axis=2)
         if perm[0] > perm[1]:                                    # back to increasing axes
             column_total = column_total.T
-        return winding, np.rint(column_total).astype(np.int32)
+        return winding, column_total
     return winding
 
 

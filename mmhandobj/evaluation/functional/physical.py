@@ -14,17 +14,17 @@ grid per object model, which makes thousands of frames cheap (what
 from typing import Dict, Tuple
 
 import numpy as np
-from scipy.ndimage import map_coordinates
+from scipy.ndimage import distance_transform_edt, map_coordinates
 from scipy.spatial import cKDTree
 
 from .mesh_geometry import (
     WINDING_INSIDE,
     SurfaceSampler,
+    _closest_point_sq_dist,
     check_mesh,
     close_mesh,
     hole_caps,
     inside_lattice,
-    lattice_distance_band,
     lattice_winding,
     orientation_sign,
     point_mesh_distance,
@@ -39,6 +39,9 @@ OBMAN_PITCH = 0.005
 CONTACT_THRESHOLD = 0.002
 #: Lattice nodes closer to the surface than this many spacings get exact distances.
 _EXACT_BAND = 3.0
+#: Nearest surface samples whose triangles give the exact distance in the band.
+_CANDIDATES = 8
+_BAND_CHUNK = 50_000
 #: Margin of the object grid around the model's bounding box, metres.
 GRID_PADDING = 0.01
 
@@ -209,6 +212,48 @@ def intersection_volume_obman(hand_verts, hand_faces, obj_verts, obj_faces,
     return out
 
 
+def _grid_distance(verts: np.ndarray, faces: np.ndarray, nodes: np.ndarray, spacing: float,
+                   shape: Tuple[int, int, int]) -> np.ndarray:
+    """Unsigned distance of lattice nodes to a mesh, exact to second order near it.
+
+    The surface is sampled uniformly (about one sample per ``(spacing / 2)^2`` of area, plus
+    every triangle's centroid); each node takes the distance to its nearest sample, and nodes
+    within :data:`_EXACT_BAND` spacings take the exact point-triangle distance to the
+    triangles of their :data:`_CANDIDATES` nearest samples (the closest triangle is among them
+    unless two triangles are almost equally close, where the difference is negligible).
+    """
+    tri = verts[faces]
+    area = np.linalg.norm(np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]), axis=1) / 2
+    rng = np.random.default_rng(0)
+    per_face = rng.poisson(area / (spacing / 2) ** 2)
+    owners = np.concatenate([np.arange(len(faces)), np.repeat(np.arange(len(faces)), per_face)])
+    bary = np.concatenate([np.full((len(faces), 2), 1 / 3), rng.random((per_face.sum(), 2))])
+    flip = bary.sum(axis=1) > 1
+    bary[flip] = 1 - bary[flip]
+    t = tri[owners]
+    samples = t[:, 0] + bary[:, :1] * (t[:, 1] - t[:, 0]) + bary[:, 1:] * (t[:, 2] - t[:, 0])
+    tree = cKDTree(samples)
+    distance = tree.query(nodes, distance_upper_bound=_EXACT_BAND * spacing)[0]
+    band = np.flatnonzero(np.isfinite(distance))
+    for start in range(0, len(band), _BAND_CHUNK):
+        ids = band[start:start + _BAND_CHUNK]
+        _, idx = tree.query(nodes[ids], k=_CANDIDATES)
+        cand = tri[owners[idx.ravel()]]
+        sq = _closest_point_sq_dist(np.repeat(nodes[ids], _CANDIDATES, axis=0), cand[:, 0],
+                                    cand[:, 1], cand[:, 2])
+        distance[ids] = np.sqrt(sq.reshape(len(ids), _CANDIDATES).min(axis=1))
+    # Beyond the band: through the nearest band node (Euclidean distance transform), an upper
+    # bound that is exact where that node's closest surface point lies straight ahead.
+    distance = distance.reshape(shape)
+    far = ~np.isfinite(distance)
+    if far.any() and not far.all():
+        _, nearest = distance_transform_edt(far, return_indices=True)
+        via = tuple(n[far] for n in nearest)
+        step = np.linalg.norm(np.argwhere(far) - np.stack(via, 1), axis=1) * spacing
+        distance[far] = distance[via] + step
+    return distance.ravel()
+
+
 class ObjectContactGrid:
     """Precomputed signed-distance and occupancy lattice of one object model (model frame).
 
@@ -250,14 +295,8 @@ class ObjectContactGrid:
         self.shape = tuple(int(s) for s in hi - self.lo + 1)
         self.inside, self.winding_nodes = inside_lattice(verts, faces, spacing, self.lo,
                                                          self.shape)
-        distance = lattice_distance_band(verts, faces, spacing, self.lo, self.shape,
-                                         _EXACT_BAND * spacing)
-        far = ~np.isfinite(distance) | (distance > _EXACT_BAND * spacing)
-        if far.any():
-            # Beyond the band: nearest surface sample (spacing apart), within about
-            # spacing^2 / (8 d) of the distance d.
-            tree = cKDTree(SurfaceSampler(verts, faces, spacing).points)
-            distance[far] = tree.query((np.argwhere(far) + self.lo) * spacing)[0]
+        nodes = (np.indices(self.shape).reshape(3, -1).T + self.lo) * spacing
+        distance = _grid_distance(verts, faces, nodes, spacing, self.shape)
         self.sdf = np.where(self.inside, -1.0, 1.0) * distance.reshape(self.shape)
         occupied = np.argwhere(self.inside)
         self.occupied_box = ((occupied.min(0), occupied.max(0)) if len(occupied) else None)
