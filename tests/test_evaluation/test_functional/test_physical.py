@@ -205,3 +205,17 @@ def test_degenerate_meshes_are_refused_with_their_name():
     bad[3] = np.nan
     with pytest.raises(ValueError, match='mug.obj: 1 vertices are NaN'):
         ObjectContactGrid(bad, faces, name='mug.obj')
+
+
+def test_mirrored_meshes_keep_their_scores():
+    """Mirroring (a left hand with the right hand's faces) turns the faces inside out."""
+    obj = build_object('011_banana')
+    verts, faces = stand_in_hand(offset=(0.0, 0.0, 0.02))
+    mirror = np.array([-1.0, 1.0, 1.0])
+    for function in (intersection_volume, intersection_volume_obman):
+        direct = function(verts, faces, obj.vertices, obj.faces)[0]
+        assert direct > 0
+        assert function(verts * mirror, faces, obj.vertices * mirror, obj.faces)[0] == \
+            pytest.approx(direct, rel=0.02)
+    assert hand_object_distance(verts * mirror, obj.vertices * mirror, obj.faces)[0] == \
+        pytest.approx(hand_object_distance(verts, obj.vertices, obj.faces)[0])
