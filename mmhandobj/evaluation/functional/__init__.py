@@ -45,7 +45,23 @@ from .keypoint_error import (
     point_error_measures,
     trapezoid,
 )
+from .mesh_geometry import (
+    WINDING_INSIDE,
+    hole_caps,
+    inside_lattice,
+    lattice_winding,
+    point_mesh_distance,
+    winding_numbers,
+)
 from .object_pose import add_error, adds_error, center_error, reprojection_error
+from .physical import (
+    ObjectContactGrid,
+    hand_object_distance,
+    intersection_volume,
+    intersection_volume_obman,
+    penetration_depth,
+    surface_voxels,
+)
 
 __all__ = [
     'ALIGNMENTS', 'ProcrustesTransform', 'align_points', 'align_procrustes',
@@ -58,5 +74,8 @@ __all__ = [
     'KEYPOINT_2D_PCK_THRESHOLDS_PX', 'Keypoint2DMeasures', 'keypoint_2d_measures',
     'PointErrorMeasures',
     'mpjpe', 'pck_curves', 'point_distances', 'point_error_measures', 'trapezoid',
-    'add_error', 'adds_error', 'center_error', 'reprojection_error'
+    'add_error', 'adds_error', 'center_error', 'reprojection_error',
+    'WINDING_INSIDE', 'hole_caps', 'inside_lattice', 'lattice_winding', 'point_mesh_distance',
+    'winding_numbers', 'ObjectContactGrid', 'hand_object_distance', 'intersection_volume',
+    'intersection_volume_obman', 'penetration_depth', 'surface_voxels'
 ]
