@@ -30,7 +30,7 @@ def _write_run(directory, run, timestamp='20260101_000000'):
     lines = [{'loss': 1.0, 'lr': 1e-3, 'epoch': 1, 'iter': 10, 'step': 10}]
     for epoch in (0, 1, 2):
         lines.append({'ho3d/joints2d_EPE_px': EPE[epoch][run], 'obj/ADD-0.1D': ADD[epoch][run],
-                      'step': epoch})
+                      'data_time': 0.5, 'time': 9.0, 'step': epoch})
     (vis / 'scalars.json').write_text(''.join(json.dumps(x) + '\n' for x in lines))
 
 
@@ -60,7 +60,8 @@ def test_last_epoch_stats_equal_hand_computed(work_dirs, tmp_path, capsys):
     # ADD at epoch 2: 0.5, 0.25, 0.75 -> mean 0.5, var (0 + 0.0625 + 0.0625) / 2 = 0.0625
     add = stats['obj/ADD-0.1D']
     assert add['mean'] == pytest.approx(0.5) and add['std'] == pytest.approx(0.25)
-    assert set(stats) == {'ho3d/joints2d_EPE_px', 'obj/ADD-0.1D'}  # no training keys
+    # no training keys, no timing of the validation loop
+    assert set(stats) == {'ho3d/joints2d_EPE_px', 'obj/ADD-0.1D'}
     written = json.loads(open(out + '.json').read())
     assert written['std_ddof'] == 1
     assert written['metrics']['ho3d/joints2d_EPE_px']['std'] == pytest.approx(math.sqrt(13.0))
@@ -75,6 +76,13 @@ def test_chosen_epoch(work_dirs, tmp_path):
     assert stats['ho3d/joints2d_EPE_px']['std'] == pytest.approx(1.0)
     assert stats['obj/ADD-0.1D']['mean'] == pytest.approx(0.2)
     assert stats['obj/ADD-0.1D']['std'] == pytest.approx(0.1)
+
+
+def test_keys_filter(work_dirs, tmp_path):
+    stats = tool.main(work_dirs + ['--keys', 'obj/ADD-0.1D', '--out', str(tmp_path / 'k')])
+    assert list(stats) == ['obj/ADD-0.1D']
+    with pytest.raises(KeyError, match=r"\['obj/nope'\].*obj/ADD-0.1D"):
+        tool.main(work_dirs + ['--keys', 'obj/nope', '--out', str(tmp_path / 'k')])
 
 
 def test_single_run_has_no_std_and_bad_epoch_names_the_file(work_dirs, tmp_path):

@@ -8,8 +8,9 @@ Example (three seeds of the quick start, see ``tools/analysis_tools/launch_seeds
 Each WORK_DIR is read like ``plot_curves.py`` reads it: the newest
 ``<work_dir>/<timestamp>/vis_data/scalars.json`` (MMEngine's ``LocalVisBackend``), or a
 ``scalars.json`` directly in it. From each run the validation record of its last epoch is
-taken (``--epoch N`` picks epoch N instead; a validation before training is epoch 0). The
-standard deviation is the sample one (ddof=1: divided by runs - 1); it needs at least two
+taken (``--epoch N`` picks epoch N instead; a validation before training is epoch 0); the
+loop's timing entries (:data:`TIMING_KEYS`) are left out, ``--keys`` keeps only the keys
+named. The standard deviation is the sample one (ddof=1: divided by runs - 1); it needs at least two
 runs and is left empty with one. Prints a markdown table and writes ``OUT.json`` and
 ``OUT.md``.
 """
@@ -23,6 +24,9 @@ from typing import Dict, List, Optional, Sequence
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from plot_curves import find_scalars, read_scalars  # noqa: E402
 
+#: Entries MMEngine logs with each validation that time the loop rather than score the model (s).
+TIMING_KEYS = ('data_time', 'time')
+
 #: Delta degrees of freedom of the reported standard deviation (sample std).
 STD_DDOF = 1
 
@@ -34,6 +38,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='work dirs of the runs (one per seed)')
     parser.add_argument('--epoch', type=int, default=None,
                         help='validation epoch to read from each run (default: its last)')
+    parser.add_argument('--keys', nargs='+', default=None,
+                        help='validation keys to aggregate (default: every one logged)')
     parser.add_argument('--out', default=None,
                         help='prefix of the JSON and markdown files to write (default: '
                         'aggregate next to the first work dir: <first>_aggregate)')
@@ -58,7 +64,8 @@ def run_metrics(work_dir: str, epoch: Optional[int] = None) -> Dict[str, float]:
                          f'{[int(e) for e in epochs]}')
     # the last record logged at that epoch wins (a repeated validation of the same epoch)
     return {key: [v for step, v in series if step == chosen][-1]
-            for key, series in val.items() if any(step == chosen for step, _ in series)}
+            for key, series in val.items()
+            if key not in TIMING_KEYS and any(step == chosen for step, _ in series)}
 
 
 def aggregate(runs: Sequence[Dict[str, float]]) -> Dict[str, Dict[str, float]]:
@@ -92,6 +99,12 @@ def markdown_table(stats: Dict[str, Dict[str, float]]) -> str:
 def main(argv=None) -> Dict[str, Dict[str, float]]:
     args = parse_args(argv)
     runs: List[Dict[str, float]] = [run_metrics(d, args.epoch) for d in args.work_dirs]
+    if args.keys is not None:
+        absent = [k for k in args.keys if not any(k in run for run in runs)]
+        if absent:
+            raise KeyError(f'keys {absent} are in no run\'s validation record; logged: '
+                           f'{sorted({k for run in runs for k in run})}')
+        runs = [{k: v for k, v in run.items() if k in args.keys} for run in runs]
     stats = aggregate(runs)
     out = args.out or osp.normpath(args.work_dirs[0]) + '_aggregate'
     table = markdown_table(stats)
