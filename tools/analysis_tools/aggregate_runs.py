@@ -10,9 +10,9 @@ Each WORK_DIR is read like ``plot_curves.py`` reads it: the newest
 ``scalars.json`` directly in it. From each run the validation record of its last epoch is
 taken (``--epoch N`` picks epoch N instead; a validation before training is epoch 0); the
 loop's timing entries (:data:`TIMING_KEYS`) are left out, ``--keys`` keeps only the keys
-named. The standard deviation is the sample one (ddof=1: divided by runs - 1); it needs at least two
-runs and is left empty with one. Prints a markdown table and writes ``OUT.json`` and
-``OUT.md``.
+named. The standard deviation is the sample one (ddof=1: divided by runs - 1); it needs at
+least two runs and is left empty with one. Prints a markdown table and writes it and the
+numbers as JSON next to each other: ``--out`` plus the suffixes ``.md`` and ``.json``.
 """
 import argparse
 import json
