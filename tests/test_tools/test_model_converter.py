@@ -79,3 +79,60 @@ def test_help_exits_cleanly(capsys):
     with pytest.raises(SystemExit) as exc:
         conv.parse_args(['--help'])
     assert exc.value.code == 0 and 'honet.module.' in capsys.readouterr().out
+
+
+def _cbam_tiny_cfg(hfl_model_cfg):
+    cfg = hfl_model_cfg(tiny=True)
+    cfg['obj_to_hand_fusion']['cbam'] = cfg['hand_to_obj_fusion']['cbam'] = True
+    return cfg
+
+
+def _authors_file(tmp_path, state):
+    src = tmp_path / 'checkpoint_ho3d.pth.tar'
+    torch.save(dict(epoch=69, network='honet_transformer', state_dict=state), src)
+    return src
+
+
+def test_cbam_config_converts_the_rest_and_lists_cbam_keys(tmp_path, hfl_model_cfg, capsys):
+    source = randomised(hfl_model_cfg(tiny=True), 0)  # the authors' network: no CBAM
+    src = _authors_file(tmp_path, conv.convert_to_hflnet_state_dict(source.state_dict()))
+    config = tmp_path / 'tiny_cbam.py'
+    Config(dict(model=_cbam_tiny_cfg(hfl_model_cfg))).dump(str(config))
+    dst = tmp_path / 'cbam_converted.pth'
+    conv.main([str(src), str(dst), '--config', str(config)])
+
+    torch.manual_seed(5)
+    target = MODELS.build(_cbam_tiny_cfg(hfl_model_cfg))
+    target.init_weights()
+    initial = {k: v.clone() for k, v in target.state_dict().items()}
+    cbam_keys = sorted(k for k in initial if '.cbam.' in k)
+    # 2 blocks x (2 channel-MLP convs + spatial conv + BN weight, bias, mean, var, count)
+    assert len(cbam_keys) == 2 * 8
+    printed = capsys.readouterr().out
+    listed = sorted(line.strip() for line in printed.splitlines() if line.startswith('  '))
+    assert listed == cbam_keys and f'{len(cbam_keys)} key(s)' in printed
+    saved = torch.load(dst, map_location='cpu', weights_only=True)['state_dict']
+    assert sorted(set(initial) - set(saved)) == cbam_keys
+    missing, unexpected = target.load_state_dict(saved, strict=False)
+    # (PyTorch does not report a missing BatchNorm num_batches_tracked: it keeps its own)
+    assert sorted(missing) == [k for k in cbam_keys if 'num_batches' not in k]
+    assert not unexpected
+    for key, value in target.state_dict().items():
+        expected = initial[key] if key in cbam_keys else source.state_dict()[key]
+        assert torch.equal(value, expected), key
+
+
+def test_cbam_config_still_refuses_unknown_and_missing_non_cbam_keys(tmp_path, hfl_model_cfg):
+    config = tmp_path / 'tiny_cbam.py'
+    Config(dict(model=_cbam_tiny_cfg(hfl_model_cfg))).dump(str(config))
+    authors = conv.convert_to_hflnet_state_dict(
+        MODELS.build(hfl_model_cfg(tiny=True)).state_dict())
+    dropped = authors.pop('honet.module.obj_head.out_conv.bias')
+    with pytest.raises(KeyError, match=r'1 missing key\(s\) \[.obj_head.out_conv.bias.\]'):
+        conv.main([str(_authors_file(tmp_path, authors)), str(tmp_path / 'a.pth'),
+                   '--config', str(config)])
+    authors['honet.module.obj_head.out_conv.bias'] = dropped
+    authors['honet.module.cbam_somewhere.weight'] = torch.zeros(1)
+    with pytest.raises(KeyError, match=r'1 unknown key\(s\).*cbam_somewhere'):
+        conv.main([str(_authors_file(tmp_path, authors)), str(tmp_path / 'b.pth'),
+                   '--config', str(config)])

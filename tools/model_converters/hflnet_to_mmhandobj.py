@@ -5,12 +5,15 @@ The authors save ``{'epoch', 'network', 'state_dict'}`` with every key prefixed
 one of ours by a prefix rule (:data:`KEY_PREFIX_MAP`), except the MANO model data
 (``mano_branch.mano_layer.th_*``, never stored in our checkpoints) and the constant
 ``mano_branch.coord_change_mat`` (our HO3D dump does the OpenGL flip), which are dropped.
-Unknown or missing keys are errors.
+Unknown or missing keys are errors, except the CBAM gates of the interaction blocks
+(:data:`INITIALISED_PREFIXES`, e.g. ``--config configs/hfl/hfl_r50_cbam_ho3d.py``): the authors'
+network has none, so those keys are left out of the converted checkpoint and listed; a
+fine-tuning run that loads it (``load_from``, non-strict) keeps their initialisation.
 """
 import argparse
 from collections import OrderedDict
 from pathlib import Path
-from typing import Dict, Iterable, Mapping, Optional, Tuple
+from typing import Dict, Iterable, List, Mapping, Optional, Tuple
 
 import torch
 
@@ -19,7 +22,7 @@ from mmhandobj.utils.key_map import (
     PrefixKeyMap,
     convert_checkpoint_file,
     converter_arg_parser,
-    run_converter,
+    model_state_keys,
 )
 
 #: Authors' key prefix -> mmhandobj ``HFLNet`` key prefix (longest prefix wins).
@@ -55,6 +58,10 @@ DROPPED_KEYS: Tuple[str, ...] = ('mano_branch.mano_layer.', 'mano_branch.coord_c
 
 #: Prefixes the authors' wrappers add (HOModel.honet, DataParallel.module), stripped on input.
 WRAPPER_PREFIXES: Tuple[str, ...] = ('honet.module.', 'honet.', 'module.')
+
+#: Our key prefixes the authors' network has no counterpart for: modules of our variants
+#: (CBAM before the interaction blocks) that keep their initialisation when missing.
+INITIALISED_PREFIXES: Tuple[str, ...] = ('obj_to_hand_fusion.cbam.', 'hand_to_obj_fusion.cbam.')
 
 #: Model whose state-dict keys a conversion must produce (R50, as the released checkpoints).
 #: This converter, as recorded in the converted checkpoint's ``meta``.
@@ -116,13 +123,23 @@ def convert_checkpoint(src: str, dst: str,
                                    expected_keys)
 
 
+def split_initialised_keys(expected_keys: Iterable[str]) -> Tuple[List[str], List[str]]:
+    """``(required, initialised)``: our keys a conversion must provide, and those under
+    :data:`INITIALISED_PREFIXES` that may stay at their initialisation."""
+    required, initialised = [], []
+    for key in expected_keys:
+        (initialised if key.startswith(INITIALISED_PREFIXES) else required).append(key)
+    return required, initialised
+
+
 def parse_args(argv=None) -> argparse.Namespace:
     parser = converter_arg_parser(
         'Convert an authors\' HFL-Net checkpoint ({epoch, network, state_dict} '
         'with honet.module. keys, e.g. checkpoint_ho3d.pth.tar) to an mmhandobj HFLNet '
         'checkpoint {state_dict, meta}. MANO buffers and coord_change_mat are dropped; '
-        'unknown or missing keys abort the conversion. The input is read with safe '
-        '(weights-only) unpickling; MMHANDOBJ_TRUST_CHECKPOINTS=1 allows full pickle for '
+        'unknown or missing keys abort the conversion, except the CBAM keys of a CBAM '
+        'config, which are listed and left to their initialisation. The input is read with '
+        'safe (weights-only) unpickling; MMHANDOBJ_TRUST_CHECKPOINTS=1 allows full pickle for '
         'trusted files.',
         src_help='authors\' checkpoint (.pth.tar)', default_config=DEFAULT_CONFIG)
     return parser.parse_args(argv)
@@ -130,8 +147,16 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    out = run_converter(HFLNET_KEY_MAP, CONVERTER, args)
+    required, initialised = split_initialised_keys(model_state_keys(args.config))
+    out = convert_checkpoint(args.src, args.dst, required)
+    left = [key for key in initialised if key not in out['state_dict']]
     print(f'wrote {args.dst}: {len(out["state_dict"])} tensors (epoch {out["meta"]["epoch"]})')
+    if left:
+        print(f'{len(left)} key(s) of {args.config} have no counterpart in the authors\' '
+              'checkpoint and are left to their initialisation (load non-strict, e.g. '
+              'load_from):')
+        for key in left:
+            print(f'  {key}')
 
 
 if __name__ == '__main__':

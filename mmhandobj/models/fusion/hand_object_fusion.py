@@ -43,9 +43,14 @@ class _AttentionFusion(BaseModule):
         self.cbam = CBAM(channels, **(cbam_cfg or {})) if use_cbam else None
 
     def _attend(self, query: Tensor, key: Tensor, out_channels: Optional[int] = None) -> Tensor:
-        """Run the blocks; the last one returns only ``out_channels`` channels when given."""
+        """Gate the query with CBAM when present, then run the blocks (:meth:`_run_layers`)."""
         if self.cbam is not None:
             query = self.cbam(query)
+        return self._run_layers(query, key, out_channels)
+
+    def _run_layers(self, query: Tensor, key: Tensor,
+                    out_channels: Optional[int] = None) -> Tensor:
+        """Run the blocks; the last one returns only ``out_channels`` channels when given."""
         for i, layer in enumerate(self.layers):
             query = layer(query, key, out_channels if i == len(self.layers) - 1 else None)
         return query
@@ -56,7 +61,8 @@ class ObjectToHandFusion(_AttentionFusion):
     """Object-to-hand enhancement (authors' ``transformer_hand``).
 
     ``x = cat([hand, obj_in_hand.detach()])`` (2C channels) attends to itself (query = key =
-    x; with CBAM the query is CBAM(x), the key stays x); the first C output channels are the
+    x; with CBAM the query is CBAM(x) and the key stays x, or is CBAM(x) too with
+    ``cbam_gates_key=True``); the first C output channels are the
     enhanced hand feature (a slice, no fusion conv). The last block computes only those C
     channels (``AttentionBlock(out_channels=C)``: half of its MLP's second layer, same values).
 
@@ -64,14 +70,22 @@ class ObjectToHandFusion(_AttentionFusion):
         in_channels (int): C, channels of each input RoI feature. Default 256.
         num_heads (int): Default 4. mlp_ratio (float): Default 4. num_layers (int): Default 1.
         detach_context (bool), cbam (bool), cbam_cfg (dict), init_cfg: see the base class.
+        cbam_gates_key (bool): With CBAM, feed the gated feature to the key/value as well
+            as the query (the block's input gated, one reading of the reproduction report);
+            False (default) keeps the key the raw concatenation. Requires CBAM.
     """
 
     def __init__(self, in_channels: int = 256, num_heads: int = 4, mlp_ratio: float = 4.0,
                  num_layers: int = 1, detach_context: bool = True, cbam: bool = False,
-                 cbam_cfg: Optional[dict] = None, init_cfg=None) -> None:
+                 cbam_cfg: Optional[dict] = None, cbam_gates_key: bool = False,
+                 init_cfg=None) -> None:
         super().__init__(2 * in_channels, num_heads, mlp_ratio, num_layers, detach_context,
                          cbam, cbam_cfg, init_cfg)
+        if cbam_gates_key and self.cbam is None:
+            raise ValueError('ObjectToHandFusion: cbam_gates_key=True needs CBAM (cbam=True '
+                             'or cbam_cfg)')
         self.in_channels = in_channels
+        self.cbam_gates_key = cbam_gates_key
 
     def forward(self, hand_feat: Tensor, obj_feat: Tensor) -> Tensor:
         """Enhance the hand RoI feature with the object stream's features in the hand box.
@@ -86,6 +100,9 @@ class ObjectToHandFusion(_AttentionFusion):
         if self.detach_context:
             obj_feat = obj_feat.detach()
         x = torch.cat([hand_feat, obj_feat], dim=1)
+        if self.cbam_gates_key:
+            gated = self.cbam(x)
+            return self._run_layers(gated, gated, out_channels=self.in_channels)
         return self._attend(x, x, out_channels=self.in_channels)
 
 

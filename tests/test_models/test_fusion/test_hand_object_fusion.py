@@ -187,3 +187,87 @@ def test_cbam_formula_and_insertion():
     with torch.no_grad():
         q, k = torch.randn(1, 32, 4, 4), torch.randn(1, 32, 4, 4)
         torch.testing.assert_close(fusion(q, k), fusion.layers[0](fusion.cbam(q), k))
+
+
+def _written_out_cbam(cbam, x, channel_gate):
+    """CBAM in eval mode from plain torch ops, for either channel-gate order.
+
+    Channel gate: GAP and GMP (B, C) -> conv1x1 (C -> C/r) -> ReLU -> conv1x1 (C/r -> C);
+    'sum_then_sigmoid': sigmoid(a + m); 'sigmoid_then_sum': sigmoid(a) + sigmoid(m).
+    Spatial gate: [mean_c, max_c] -> 7x7 conv (padding 3) -> BN (running stats) -> sigmoid.
+    """
+    w1 = cbam.channel_attention.mlp[0].weight[:, :, 0, 0]
+    w2 = cbam.channel_attention.mlp[2].weight[:, :, 0, 0]
+    gap = x.mean(dim=(2, 3))
+    gmp = x.flatten(2).max(dim=2).values
+    a = torch.relu(gap @ w1.T) @ w2.T
+    m = torch.relu(gmp @ w1.T) @ w2.T
+    if channel_gate == 'sum_then_sigmoid':
+        weight_c = 1 / (1 + torch.exp(-(a + m)))
+    else:
+        weight_c = 1 / (1 + torch.exp(-a)) + 1 / (1 + torch.exp(-m))
+    y = x * weight_c[:, :, None, None]
+    sa = cbam.spatial_attention
+    desc = torch.stack([y.mean(1), y.max(1).values], 1)
+    z = F.conv2d(desc, sa.conv.weight, padding=3)
+    bn = sa.bn
+    z = (z - bn.running_mean[0]) / torch.sqrt(bn.running_var[0] + bn.eps) * bn.weight[0] + \
+        bn.bias[0]
+    return y / (1 + torch.exp(-z))
+
+
+def _cbam_with_stats(cbam):
+    _randomise(cbam)
+    with torch.no_grad():
+        cbam.spatial_attention.bn.running_mean.fill_(0.3)
+        cbam.spatial_attention.bn.running_var.fill_(2.0)
+    return cbam.eval()
+
+
+@pytest.mark.parametrize('channel_gate', ['sum_then_sigmoid', 'sigmoid_then_sum'])
+def test_cbam_channel_gate_orders_equal_written_out_formula(channel_gate):
+    cbam = _cbam_with_stats(CBAM(32, reduction=8, channel_gate=channel_gate).double())
+    torch.manual_seed(2)
+    x = torch.randn(3, 32, 5, 7, dtype=torch.float64)
+    with torch.no_grad():
+        torch.testing.assert_close(cbam(x), _written_out_cbam(cbam, x, channel_gate))
+        gate = cbam.channel_attention(x) / x
+    # weights in (0, 1) for the standard order, (0, 2) and some above 1 for the report's
+    if channel_gate == 'sum_then_sigmoid':
+        assert gate.max() < 1
+    else:
+        assert gate.max() > 1 and gate.max() < 2
+
+
+def test_cbam_default_order_and_bad_order():
+    assert CBAM(16).channel_attention.order == 'sum_then_sigmoid'
+    with pytest.raises(ValueError, match='sigmoid_then_sum'):
+        CBAM(16, channel_gate='sigmoid_sum')
+
+
+@pytest.mark.parametrize('gates_key', [False, True])
+def test_object_to_hand_cbam_gates_key(gates_key):
+    c = 8
+    fusion = ObjectToHandFusion(in_channels=c, num_heads=4, cbam_gates_key=gates_key,
+                                cbam_cfg=dict(channel_gate='sigmoid_then_sum', reduction=4))
+    fusion.double()
+    _randomise(fusion)
+    _cbam_with_stats(fusion.cbam)
+    fusion.eval()
+    torch.manual_seed(3)
+    hand = torch.randn(2, c, 4, 4, dtype=torch.float64)
+    obj = torch.randn(2, c, 4, 4, dtype=torch.float64)
+    x = torch.cat([hand, obj], 1)
+    with torch.no_grad():
+        gated = _written_out_cbam(fusion.cbam, x, 'sigmoid_then_sum')
+        expected = _explicit_block(fusion.layers[0], gated, gated if gates_key else x)[:, :c]
+        out = fusion(hand, obj)
+        torch.testing.assert_close(out, expected)
+        other = _explicit_block(fusion.layers[0], gated, x if gates_key else gated)[:, :c]
+        assert (out - other).abs().max() > 1e-3  # the key really is what the option says
+
+
+def test_cbam_gates_key_needs_cbam():
+    assert ObjectToHandFusion().cbam_gates_key is False
+    with pytest.raises(ValueError, match='cbam_gates_key'):
+        ObjectToHandFusion(cbam_gates_key=True)

@@ -1,0 +1,10 @@
+# The quick start with CBAM in the reproduction report's reading: channel gate
+# sigmoid(mlp(GAP)) + sigmoid(mlp(GMP)) (weights in (0, 2)), and in the object-to-hand block
+# the gated feature feeds the key/value as well as the query. See configs/hfl/cbam.md.
+#   python tools/train.py configs/hfl/hfl_r18_cbam_report_synthetic.py
+_base_ = ['./hfl_r18_synthetic.py']
+
+model = dict(
+    obj_to_hand_fusion=dict(cbam=True, cbam_cfg=dict(channel_gate='sigmoid_then_sum'),
+                            cbam_gates_key=True),
+    hand_to_obj_fusion=dict(cbam=True, cbam_cfg=dict(channel_gate='sigmoid_then_sum')))
