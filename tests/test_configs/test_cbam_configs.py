@@ -4,8 +4,8 @@ from pathlib import Path
 import pytest
 from mmengine.config import Config
 
+from mmhandobj.apis import register_all_modules
 from mmhandobj.registry import MODELS
-from mmhandobj.utils import register_all_modules
 
 CONFIG_DIR = Path(__file__).parents[2] / 'configs' / 'hfl'
 

@@ -8,6 +8,7 @@ import pytest
 from mmengine.evaluator import Evaluator
 from mmengine.structures import InstanceData
 
+from mmhandobj.apis import register_all_modules
 from mmhandobj.datasets.converters import convert_ho3d
 from mmhandobj.evaluation.functional import (
     hand_object_distance,
@@ -17,7 +18,6 @@ from mmhandobj.evaluation.functional import (
 from mmhandobj.evaluation.metrics.hand_object_contact_metric import load_obj_mesh
 from mmhandobj.models.mano.mano_loader import load_mano_model
 from mmhandobj.registry import DATASETS
-from mmhandobj.apis import register_all_modules
 
 PIPELINE = [
     dict(type='LoadHandObjectImage'),
