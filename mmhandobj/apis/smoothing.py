@@ -123,8 +123,9 @@ class RotationOneEuroFilter:
 class HandObjectSmoother:
     """Smooth a hand-object track frame by frame.
 
-    Filters the wrist-relative hand joints and vertices (metres), the 2D hand joints (pixels),
-    the object translation (metres) and the object rotation (on SO(3)).
+    Filters the wrist-relative hand joints and vertices (metres), the 2D hand joints
+    ``hand_joints2d_img`` (pixels of the original image), the object translation (metres) and
+    the object rotation (on SO(3)).
 
     Args:
         fps: Frames per second of the track (``dt = 1 / fps``).
@@ -136,7 +137,7 @@ class HandObjectSmoother:
     """
 
     METRIC_KEYS = ('hand_joints3d', 'hand_verts3d', 'obj_trans')
-    PIXEL_KEYS = ('hand_joints2d', )
+    PIXEL_KEYS = ('hand_joints2d_img', )
     #: The object's quantities (reset alone when the object pose is missing in a frame).
     OBJECT_KEYS = ('obj_trans', 'obj_rot')
 

@@ -79,26 +79,6 @@ def test_missing_object_model_keeps_the_run_going(tmp_path, tiny_hfl, tiny_detec
     assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 2
 
 
-def test_frames_without_detection_are_recorded_and_marked(load_demo):
-    demo = load_demo('video_demo')
-    tracker = demo.BoxTracker(score_thr=0.3, track_iou=0.3)
-    tracker.update([dict(bbox=np.array([0.0, 0, 10, 10]), score=0.1, category_id=1)])
-    assert tracker.hand is None and tracker.obj is None  # below the score: no track
-    frame = np.full((48, 64, 3), 90, np.uint8)
-    records = demo.run_batch(None, [frame], [None], None, demo.ObjectModels(None), 4, 30.0, None)
-    assert records == [dict(frame=4, time_s=round(4 / 30, 4), status='no_detection')]
-    drawn = demo.draw(frame, records[0])
-    assert (drawn != frame).any() and (frame == 90).all()  # the message drawn on a copy
-
-
-def test_unknown_detector_class_is_named_once(tmp_path, capsys, load_demo):
-    models = load_demo('video_demo').ObjectModels(str(tmp_path))
-    for _ in range(2):
-        name, issue = models.name_of(99)
-        assert name is None and 'unknown detector category id 99' in issue
-    assert capsys.readouterr().err.count('category id 99') == 1
-
-
 def test_unreadable_video_is_named(tmp_path, tiny_hfl, tiny_detector, run_main):
     bad = tmp_path / 'broken.mp4'
     bad.write_bytes(b'not a video')

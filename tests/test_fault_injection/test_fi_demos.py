@@ -1,12 +1,12 @@
 """Demos and tools never write over their inputs; bad inputs stop them before any output."""
 import sys
-from argparse import Namespace
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
+from mmhandobj.apis.inferencers import tracking
 from mmhandobj.utils.paths import OverwriteError, refuse_overwrite
 from tests.test_demo.conftest import import_demo
 
@@ -86,17 +86,16 @@ def test_video_demo_detector_config_as_config_stops_before_any_output(tmp_path, 
     assert not out.exists()
 
 
-def test_image_demo_ignores_detections_of_unknown_categories(monkeypatch, capsys):
-    demo = import_demo('image_demo')
+def test_detections_of_unknown_categories_are_ignored_and_said_once(monkeypatch):
+    said = []
+    monkeypatch.setattr(tracking, 'print_log', lambda msg, **kwargs: said.append(msg))
     dets = [dict(bbox=np.array([0., 0, 9, 9]), score=0.99, category_id=0),
             dict(bbox=np.array([1., 1, 5, 5]), score=0.9, category_id=1),
-            dict(bbox=np.array([2., 2, 8, 8]), score=0.8, category_id=3)]
-    monkeypatch.setattr(demo, 'init_detector', lambda *args, **kwargs: None)
-    monkeypatch.setattr(demo, 'detect_hand_object', lambda detector, imgs: [dets])
-    args = Namespace(hand_bbox=None, obj_bbox=None, obj_name=None, hand_side=None,
-                     det_config='d.py', det_checkpoint='d.pth', device='cpu', img='x.png',
-                     det_score_thr=0.3, obj_selection='score')
-    found = demo.find_boxes(args, np.zeros((10, 10, 3), np.uint8))
-    assert found['hand_bbox'] == [1, 1, 5, 5] and found['obj_bbox'] == [2, 2, 8, 8]
-    assert found['hand_side'] == 'right'
-    assert 'unknown category ids [0] ignored' in capsys.readouterr().err
+            dict(bbox=np.array([2., 2, 8, 8]), score=0.8, category_id=3),
+            dict(bbox=np.array([0., 0, 9, 9]), score=0.95, category_id=99)]
+    tracker = tracking.BoxTracker(score_thr=0.3, track_iou=0.3)
+    for _ in range(2):
+        tracker.update(dets)
+        assert tracker.hand['bbox'].tolist() == [1, 1, 5, 5]
+        assert tracker.obj['bbox'].tolist() == [2, 2, 8, 8]
+    assert len(said) == 1 and 'unknown category ids [0, 99] ignored' in said[0]

@@ -10,21 +10,26 @@ import json
 import logging
 import os
 import os.path as osp
+import time
+from collections import defaultdict
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
+from mmengine.config import Config
 from mmengine.logging import print_log
 from mmengine.utils import ProgressBar
 
 from mmhandobj.datasets.transforms import read_image
+from mmhandobj.datasets.transforms.loading import image_header_size
+from mmhandobj.engine import apply_process_settings
 from mmhandobj.registry import INFERENCERS
 from mmhandobj.structures.detection_classes import category_side_or_name
 from mmhandobj.structures.geometry import mirror_points_3d
 from mmhandobj.visualization import HandObjectVisualizer, find_mano_layer
 
-from ..detection import default_intrinsics, detect_hand_object, init_detector
+from ..detection import DETECTOR_TYPE, default_intrinsics, detect_hand_object, init_detector
 from ..inference import as_intrinsics, default_obj_model_root, inference_handobj, init_model
 from ..smoothing import HandObjectSmoother
 from .meshes import HAND_RGB, OBJECT_RGB, write_glb, write_ply
@@ -69,8 +74,12 @@ def resolve_config(model: Union[str, Path]) -> str:
                             f'({", ".join(MODEL_ZOO)})')
 
 
-class _Source:
-    """Frames of one input: ``(index, name, BGR image or None when unreadable)``."""
+class FrameSource:
+    """Frames of one input: ``(index, name, BGR image or None when unreadable)``.
+
+    ``is_video``: the frames are one sequence of one camera (a video, a webcam, or a folder
+    or list read with ``sequence=True``): one MP4 and one JSON-lines file.
+    """
 
     def __init__(self, frames: Iterator[Frame], total: Optional[int], fps: float, name: str,
                  is_video: bool) -> None:
@@ -87,29 +96,31 @@ def _read_or_warn(path: str) -> Optional[np.ndarray]:
         return None
 
 
-def _image_list(items: Sequence[Any], name: str) -> _Source:
+def _image_list(items: Sequence[Any], name: str, sequence: bool = False) -> FrameSource:
     def frames() -> Iterator[Frame]:
         for i, item in enumerate(items):
             if isinstance(item, np.ndarray):
                 yield i, f'{i:06d}', item
             else:
                 yield i, osp.splitext(osp.basename(str(item)))[0], _read_or_warn(str(item))
-    return _Source(frames(), len(items), DEFAULT_FPS, name, is_video=False)
+    return FrameSource(frames(), len(items), DEFAULT_FPS, name, is_video=sequence)
 
 
-def _video(source: Union[str, int]) -> _Source:
+def _video(source: Union[str, int]) -> FrameSource:
     is_camera = isinstance(source, int)
     cap = cv2.VideoCapture(source)
-    if not cap.isOpened():
-        raise ValueError(f'{source}: cannot open the video or camera (unreadable file, or an '
-                         'OpenCV backend without this codec?)')
+    ok, first = cap.read() if cap.isOpened() else (False, None)
+    if not ok:
+        raise ValueError(f'{source}: cannot read a frame (unreadable video or camera; OpenCV '
+                         'backend without this codec?)')
     fps = cap.get(cv2.CAP_PROP_FPS) or DEFAULT_FPS
     total = None if is_camera else int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) or None
 
     def frames() -> Iterator[Frame]:
-        index, bad = 0, 0
+        index, bad, ok, frame = 0, 0, True, first
         while True:
-            ok, frame = cap.read()
+            if index > 0:
+                ok, frame = cap.read()
             if ok:
                 bad = 0
                 yield index, f'{index:06d}', frame
@@ -123,22 +134,42 @@ def _video(source: Union[str, int]) -> _Source:
             index += 1
         cap.release()
     name = f'webcam{source}' if is_camera else osp.splitext(osp.basename(source))[0]
-    return _Source(frames(), total, float(fps), name, is_video=True)
+    return FrameSource(frames(), total, float(fps), name, is_video=True)
 
 
-def open_inputs(inputs: Any) -> _Source:
+def _check_one_size(folder: str, names: List[str]) -> None:
+    """Refuse a folder of frames of different sizes (read from the PNG/JPEG headers)."""
+    sizes = {n: image_header_size(np.fromfile(osp.join(folder, n), np.uint8, 1 << 16))
+             for n in names}
+    first = sizes[names[0]]
+    other = next((n for n in names if sizes[n] not in (first, None)), None)
+    if other is not None and first is not None:
+        raise ValueError(f'{folder}: frame {other} is {sizes[other][0]} x {sizes[other][1]} '
+                         f'pixels but {names[0]} is {first[0]} x {first[1]}; the frames of one '
+                         'sequence must share one size (one camera)')
+
+
+def open_inputs(inputs: Any, sequence: bool = False) -> FrameSource:
     """Frames of ``inputs``: an image path, an ``(H, W, 3)`` uint8 BGR array, a list of those,
     a folder of images (name order), a video file or a webcam index (int or digit string).
 
+    Args:
+        inputs: As above; a :class:`FrameSource` passes through.
+        sequence: Read a folder or a list as the frames of one video (one camera: their
+            sizes must agree; one MP4 and one JSON-lines file are written).
+
     Raises:
-        ValueError: Nothing readable is named (the input is said).
+        ValueError: Nothing readable is named, or a sequence folder mixes frame sizes (the
+            input is said).
     """
+    if isinstance(inputs, FrameSource):
+        return inputs
     if isinstance(inputs, np.ndarray):
         return _image_list([inputs], 'image')
     if isinstance(inputs, (list, tuple)):
         if not inputs:
             raise ValueError('inputs: empty list')
-        return _image_list(list(inputs), 'images')
+        return _image_list(list(inputs), 'images', sequence)
     if isinstance(inputs, int) or (isinstance(inputs, str) and inputs.isdigit()):
         return _video(int(inputs))
     path = str(inputs)
@@ -146,7 +177,10 @@ def open_inputs(inputs: Any) -> _Source:
         names = sorted(n for n in os.listdir(path) if n.lower().endswith(IMAGE_EXTENSIONS))
         if not names:
             raise ValueError(f'{path}: no {"/".join(IMAGE_EXTENSIONS)} images in the folder')
-        return _image_list([osp.join(path, n) for n in names], osp.basename(osp.normpath(path)))
+        if sequence:
+            _check_one_size(path, names)
+        return _image_list([osp.join(path, n) for n in names], osp.basename(osp.normpath(path)),
+                           sequence)
     if not osp.isfile(path):
         raise ValueError(f'{path}: no such image, folder, video file or webcam index')
     if path.lower().endswith(VIDEO_EXTENSIONS):
@@ -188,8 +222,12 @@ class HandObjectInferencer:
                  det_weights: Optional[str] = None, device: Optional[str] = None,
                  obj_model_root: Optional[str] = None) -> None:
         self.device = device or 'cpu'
-        self.model = init_model(resolve_config(model), weights, device=self.device,
-                                optimize=True)
+        config = resolve_config(model)
+        if str(Config.fromfile(config).get('model', {}).get('type', '')).endswith(DETECTOR_TYPE):
+            raise ValueError(f'{config} is a detector config; give the HFL-Net config as model '
+                             'and the detector config as det_model')
+        self.model = init_model(config, weights, device=self.device, optimize=True)
+        apply_process_settings(self.model.cfg)  # as ProcessSettingsHook does in the tools
         self.detector = None
         if det_model is not None:
             self.detector = init_detector(resolve_config(det_model), det_weights,
@@ -205,13 +243,16 @@ class HandObjectInferencer:
                  out_dir: Optional[str] = None, show: bool = False, return_vis: bool = False,
                  batch_size: int = 8, smooth: bool = False, det_interval: int = 1,
                  det_score_thr: float = 0.3, track_iou: float = 0.3,
+                 obj_selection: str = 'score', sequence: bool = False,
+                 vis_out_file: Optional[str] = None, pred_out_file: Optional[str] = None,
                  max_frames: Optional[int] = None, progress: bool = True,
-                 mesh_formats: Sequence[str] = ('ply', 'glb')) -> Iterator[Dict[str, Any]]:
+                 mesh_formats: Sequence[str] = ('ply', 'glb'),
+                 profile: bool = False) -> Iterator[Dict[str, Any]]:
         """Yield one result dict per frame, in input order.
 
         Args:
             inputs: Image path, ``(H, W, 3)`` uint8 BGR array, list of those, folder of images,
-                video file or webcam index.
+                video file, webcam index, or a :class:`FrameSource` from :func:`open_inputs`.
             hand_bbox, obj_bbox: Boxes x1 y1 x2 y2 in pixels of the frames, used for every
                 frame; a box not given comes from the detector.
             obj_name: Object name (folder under ``obj_model_root``); default: detected.
@@ -231,9 +272,21 @@ class HandObjectInferencer:
             det_interval: Run the detector every k frames; in between the boxes are kept.
             det_score_thr: Minimum detection score.
             track_iou: IoU with the current track for a detection to continue it.
+            obj_selection: Object of a new track: ``'score'`` (highest score) or
+                ``'nearest_hand'`` (nearest the hand).
+            sequence: Read a folder or list as one video (see :func:`open_inputs`).
+            vis_out_file: For one image or one sequence: the overlay picture or MP4 goes here
+                instead of ``out_dir/visualizations/``.
+            pred_out_file: For one sequence: the JSON-lines file goes here instead of
+                ``out_dir/predictions/``.
             max_frames: Stop after this many frames.
             progress: Show a progress bar on folders and videos.
             mesh_formats: Mesh files per frame: ``'ply'`` and/or ``'glb'`` (needs trimesh).
+            profile: Add ``timing_s``: seconds spent on this frame per stage, ``decode``,
+                ``detect``, ``hfl`` (crop pipeline, network, PnP and root solve of
+                :func:`inference_handobj`, shared evenly by the frames of a batch),
+                ``record`` (smoothing, JSON fields), ``mesh``, ``draw`` and ``encode``
+                (MP4/PNG/JSON writing).
 
         Yields:
             dict: ``frame`` (0-based), ``name``, ``time_s``, ``status`` (``ok`` | ``hand_only``
@@ -244,6 +297,10 @@ class HandObjectInferencer:
             ``hand_joints2d_px`` (21 x 2), ``obj_rot`` (3 x 3), ``obj_trans_m`` (3),
             ``obj_kps2d_px`` (21 x 2), ``mesh_files`` (paths written) — units in
             :data:`UNITS`.
+
+        Raises:
+            ValueError: Bad arguments or inputs (named), a frame of a sequence whose size
+                differs from the first one's.
         """
         if batch_size < 1 or det_interval < 1:
             raise ValueError(f'batch_size and det_interval must be >= 1, got {batch_size} and '
@@ -255,18 +312,24 @@ class HandObjectInferencer:
             raise ValueError('give hand_bbox and obj_bbox, or build the inferencer with a '
                              'detector (det_model, det_weights; configs/det/)')
         root = None if root_joint is None else np.asarray(root_joint, np.float64).reshape(3)
-        source = open_inputs(inputs)
+        source = open_inputs(inputs, sequence)
         run = _Run(self, source, given, obj_name, cam_intr, hand_side, root, out_dir, show,
-                   return_vis, smooth, det_interval, det_score_thr, track_iou, mesh_formats)
+                   return_vis, smooth, det_interval, BoxTracker(det_score_thr, track_iou,
+                                                               obj_selection),
+                   mesh_formats, vis_out_file, pred_out_file, profile)
         total = source.total if max_frames is None else min(source.total or max_frames,
                                                            max_frames)
         bar = ProgressBar(total or 0) if progress and (source.is_video or (total or 0) > 1) \
             else None
         batch: List[Frame] = []
+        frames = iter(source.frames)
         try:
-            for frame in source.frames:
-                if max_frames is not None and frame[0] >= max_frames:
+            while True:
+                start = time.perf_counter()
+                frame = next(frames, None)
+                if frame is None or (max_frames is not None and frame[0] >= max_frames):
                     break
+                run.clock(frame[0], 'decode', start)
                 batch.append(frame)
                 if len(batch) == batch_size:
                     yield from run.process(batch, bar)
@@ -281,15 +344,21 @@ class _Run:
     """The per-call state of :meth:`HandObjectInferencer.__call__` (tracker, smoother,
     writers)."""
 
-    def __init__(self, inferencer: HandObjectInferencer, source: _Source, given: dict,
+    def __init__(self, inferencer: HandObjectInferencer, source: FrameSource, given: dict,
                  obj_name, cam_intr, hand_side, root, out_dir, show, return_vis, smooth,
-                 det_interval, det_score_thr, track_iou, mesh_formats) -> None:
+                 det_interval, tracker, mesh_formats, vis_out_file, pred_out_file,
+                 profile) -> None:
         self.inf, self.source, self.given = inferencer, source, given
         self.obj_name, self.cam_intr, self.hand_side, self.root = (obj_name, cam_intr,
                                                                    hand_side, root)
         self.out_dir, self.show, self.return_vis = out_dir, show, return_vis
         self.det_interval = det_interval
-        self.tracker = BoxTracker(det_score_thr, track_iou)
+        self.tracker = tracker
+        self.vis_out_file, self.pred_out_file = vis_out_file, pred_out_file
+        #: Frame index -> stage -> seconds (with ``profile``).
+        self.timings: Optional[Dict[int, Dict[str, float]]] = (defaultdict(dict) if profile
+                                                               else None)
+        self.frame_size: Optional[Tuple[int, int]] = None
         self.smoother = HandObjectSmoother(source.fps) if smooth else None
         unknown = set(mesh_formats) - {'ply', 'glb'}
         if unknown:
@@ -297,65 +366,100 @@ class _Run:
         self.mesh_formats = tuple(mesh_formats)
         self.jsonl = None
         self.writer = None
+        self.sizes_said = set()
+        #: ``fx fy cx cy`` of the latest frame (the camera of a sequence's header).
+        self.camera: Optional[List[float]] = None
 
     # ------------------------------------------------------------------ per frame
-    def _camera(self, image: np.ndarray) -> np.ndarray:
-        if self.cam_intr is None:
-            height, width = image.shape[:2]
-            fx, fy, cx, cy = default_intrinsics(width, height)
-            print_log(f'no cam_intr: assuming fx = fy = {fx:.1f} px, principal point at the '
-                      'centre; the object distance depends on this guess', logger='current',
-                      level=logging.WARNING)
-            self.cam_intr = [fx, fy, cx, cy]
-        return as_intrinsics(self.cam_intr, 1)[0]
+    def clock(self, index: int, stage: str, start: float) -> None:
+        """Add the seconds since ``start`` (``time.perf_counter``) to a stage of a frame."""
+        if self.timings is not None:
+            self.add_time(index, stage, time.perf_counter() - start)
+
+    def add_time(self, index: int, stage: str, seconds: float) -> None:
+        """Add ``seconds`` to a stage of a frame (with ``profile``)."""
+        if self.timings is not None:
+            self.timings[index][stage] = self.timings[index].get(stage, 0.0) + seconds
+
+    def _camera(self, image: np.ndarray) -> List[float]:
+        """``fx fy cx cy`` (pixels) of a frame: given, else assumed from its size (said once
+        per size). A sequence's frames must share the first frame's size."""
+        height, width = image.shape[:2]
+        if self.source.is_video:
+            if self.frame_size is None:
+                self.frame_size = (width, height)
+            elif self.frame_size != (width, height):
+                raise ValueError(f'{self.source.name}: frame is {width} x {height} pixels, the '
+                                 f'first was {self.frame_size[0]} x {self.frame_size[1]}; all '
+                                 'frames of a sequence must share one size (one camera)')
+        if self.cam_intr is not None:
+            fx, fy, cx, cy = as_intrinsics(self.cam_intr, 1)[0][[0, 1, 0, 1], [0, 1, 2, 2]]
+            return [float(fx), float(fy), float(cx), float(cy)]
+        assumed = [float(v) for v in default_intrinsics(width, height)]
+        if (width, height) not in self.sizes_said:
+            self.sizes_said.add((width, height))
+            print_log(f'no cam_intr: assuming fx = fy = {assumed[0]:.1f} px, principal point at '
+                      f'the centre of the {width} x {height} frames; the object distance depends '
+                      'on this guess', logger='current', level=logging.WARNING)
+        return assumed
 
     def _boxes(self, index: int, image: np.ndarray) -> Optional[dict]:
-        """Boxes, scores, hand side and object name of one frame; None without a detection."""
+        """Boxes, scores, hand side and object name of one frame; None without a detection.
+
+        A side or name comes from the detector only for a box that came from it."""
         found = dict(hand=None, obj=None)
         if self.given['hand'] is None or self.given['obj'] is None:
             if index % self.det_interval == 0 or not self.tracker.complete:
+                start = time.perf_counter()
                 self.tracker.update(detect_hand_object(self.inf.detector, [image])[0])
+                self.clock(index, 'detect', start)
             if self.given['hand'] is None and self.tracker.hand is None or (
                     self.given['obj'] is None and self.tracker.obj is None):
                 return None
-            found = dict(hand=self.tracker.hand, obj=self.tracker.obj)
+            found = dict(hand=self.tracker.hand if self.given['hand'] is None else None,
+                         obj=self.tracker.obj if self.given['obj'] is None else None)
         rec = dict(hand_box=self.given['hand'], obj_box=self.given['obj'], hand_score=None,
                    obj_score=None, hand_side=self.hand_side, obj_name=self.obj_name)
         for key in ('hand', 'obj'):
-            if rec[f'{key}_box'] is None:
+            if found[key] is not None:
                 rec[f'{key}_box'] = found[key]['bbox']
                 rec[f'{key}_score'] = found[key]['score']
         if rec['hand_side'] is None:
             rec['hand_side'] = (category_side_or_name(found['hand']['category_id'])[1]
                                 if found['hand'] is not None else 'right')
-        issue = None
         if rec['obj_name'] is None and found['obj'] is not None:
-            rec['obj_name'], issue = self.inf.objects.name_of(found['obj']['category_id'])
-        rec['obj_issue'] = issue or self.inf.objects.issue(rec['obj_name'])
+            rec['obj_name'] = category_side_or_name(found['obj']['category_id'])[1]
+        rec['obj_issue'] = self.inf.objects.issue(rec['obj_name'])
         return rec
 
     def process(self, batch: List[Frame], bar: Optional[ProgressBar]) -> Iterator[dict]:
-        plans = []
+        """Results of one batch of frames, in order (the network runs once per batch)."""
+        plans, cams = [], []
         for index, _, image in batch:
-            if image is None:
-                plans.append(None)
-                continue
-            plans.append(self._boxes(index, image))
+            cam = None if image is None else self._camera(image)
+            cams.append(cam)
+            plans.append(None if image is None else self._boxes(index, image))
         todo = [i for i, plan in enumerate(plans) if plan is not None]
         samples = {}
         if todo:
-            cams = [self._camera(batch[i][2]) for i in todo]
+            start = time.perf_counter()
             out = inference_handobj(
                 self.inf.model, [batch[i][2] for i in todo],
                 [plans[i]['hand_box'] for i in todo], [plans[i]['obj_box'] for i in todo],
-                np.stack(cams), obj_name=[None if plans[i]['obj_issue'] else plans[i]['obj_name']
-                                          for i in todo],
+                np.array([cams[i] for i in todo]),
+                obj_name=[None if plans[i]['obj_issue'] else plans[i]['obj_name']
+                          for i in todo],
                 obj_model_root=self.inf.objects.root,
                 hand_side=[plans[i]['hand_side'] for i in todo], root_joint=(
                     None if self.root is None else np.tile(self.root, (len(todo), 1))))
+            spent = (time.perf_counter() - start) / len(todo)
+            for i in todo:
+                self.add_time(batch[i][0], 'hfl', spent)
             samples = dict(zip(todo, out))
         for i, (index, name, image) in enumerate(batch):
             rec = dict(frame=index, name=name, time_s=round(index / self.source.fps, 4))
+            if cams[i] is not None:
+                self.camera = cams[i]
             if image is None:
                 rec['status'] = 'unreadable'
                 if self.smoother is not None:
@@ -365,12 +469,20 @@ class _Run:
                 if self.smoother is not None:
                     self.smoother.reset()
             else:
+                start = time.perf_counter()
                 fields, mesh_parts = self._record(plans[i], samples[i])
                 rec.update(fields)
+                self.clock(index, 'record', start)
+                start = time.perf_counter()
                 rec['mesh_files'] = self._write_meshes(rec, mesh_parts)
+                self.clock(index, 'mesh', start)
             vis = None if image is None else self._visualize(rec, image, samples.get(i))
+            if image is None and self.source.is_video:
+                self._write_prediction(rec)  # the result line of a skipped frame
             if self.return_vis and vis is not None:
                 rec['visualization'] = vis
+            if self.timings is not None:
+                rec['timing_s'] = self.timings.pop(index, {})
             if bar is not None:
                 bar.update()
             yield rec
@@ -385,7 +497,7 @@ class _Run:
             joints, verts = mirror_points_3d(joints), mirror_points_3d(verts)
         root = self.root if self.root is not None else np.asarray(pred.hand_root[0], np.float64)
         values = dict(hand_joints3d=joints, hand_verts3d=verts,
-                      hand_joints2d=np.asarray(pred.hand_joints2d_img[0], np.float64))
+                      hand_joints2d_img=np.asarray(pred.hand_joints2d_img[0], np.float64))
         has_obj = plan['obj_issue'] is None and 'obj_rot' in pred
         if has_obj:
             values.update(obj_rot=np.asarray(pred.obj_rot[0], np.float64),
@@ -395,7 +507,7 @@ class _Run:
         if self.smoother is not None:
             values = self.smoother(values)
         # The drawing and the meshes show what the record says.
-        pred.hand_joints2d_img = values['hand_joints2d'][None].astype(np.float32)
+        pred.hand_joints2d_img = values['hand_joints2d_img'][None].astype(np.float32)
         if has_obj:
             pred.obj_rot = values['obj_rot'][None]
             pred.obj_trans = values['obj_trans'][None]
@@ -407,7 +519,7 @@ class _Run:
                    obj_score=plan['obj_score'],
                    hand_joints_mm=_rounded(values['hand_joints3d'] * 1000, 2),
                    hand_root_m=_rounded(root, 5) if root_ok else None,
-                   hand_joints2d_px=_rounded(values['hand_joints2d'], 2),
+                   hand_joints2d_px=_rounded(values['hand_joints2d_img'], 2),
                    obj_rot=_rounded(values['obj_rot'], 6) if has_obj else None,
                    obj_trans_m=_rounded(values['obj_trans'], 5) if has_obj else None,
                    obj_kps2d_px=_rounded(pred.obj_kps2d_img[0], 2))
@@ -441,25 +553,32 @@ class _Run:
         return paths
 
     def _visualize(self, rec: dict, image: np.ndarray, sample) -> Optional[np.ndarray]:
-        need = self.show or self.return_vis or self.out_dir is not None
+        need = self.show or self.return_vis or self.out_dir is not None or self.vis_out_file
         if not need:
             self._write_prediction(rec)
             return None
+        start = time.perf_counter()
         rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+        out_file = None
+        if not self.source.is_video:
+            out_file = self.vis_out_file or (None if self.out_dir is None else osp.join(
+                self.out_dir, 'visualizations', f'{rec["name"]}.png'))
         vis = self.inf.visualizer.add_datasample(
             rec['name'], rgb, sample, draw_gt=False, show=self.show, wait_time=0.001,
-            out_file=None if (self.out_dir is None or self.source.is_video) else osp.join(
-                self.out_dir, 'visualizations', f'{rec["name"]}.png')) if sample is not None \
-            else rgb
-        if self.out_dir is not None and self.source.is_video:
+            out_file=out_file) if sample is not None else rgb
+        self.clock(rec['frame'], 'draw', start)
+        start = time.perf_counter()
+        if self.source.is_video and (self.out_dir is not None or self.vis_out_file):
             self._video_writer(image).write(cv2.cvtColor(vis, cv2.COLOR_RGB2BGR))
         self._write_prediction(rec)
+        self.clock(rec['frame'], 'encode', start)
         return vis
 
     def _video_writer(self, image: np.ndarray):
         if self.writer is None:
-            path = osp.join(self.out_dir, 'visualizations', f'{self.source.name}.mp4')
-            os.makedirs(osp.dirname(path), exist_ok=True)
+            path = self.vis_out_file or osp.join(self.out_dir, 'visualizations',
+                                                 f'{self.source.name}.mp4')
+            os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
             height, width = image.shape[:2]
             self.writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'mp4v'),
                                           self.source.fps, (width, height))
@@ -468,27 +587,30 @@ class _Run:
         return self.writer
 
     def _write_prediction(self, rec: dict) -> None:
-        if self.out_dir is None:
+        if self.source.is_video and self.pred_out_file:
+            path = self.pred_out_file
+        elif self.out_dir is None:
             return
-        folder = osp.join(self.out_dir, 'predictions')
-        os.makedirs(folder, exist_ok=True)
-        if not self.source.is_video:
-            with open(osp.join(folder, f'{rec["name"]}.json'), 'w') as f:
-                json.dump(dict(units=UNITS, camera=self._camera_dict(), **rec), f)
-            return
+        else:
+            folder = osp.join(self.out_dir, 'predictions')
+            path = osp.join(folder, f'{self.source.name}.jsonl')
+            if not self.source.is_video:
+                os.makedirs(folder, exist_ok=True)
+                with open(osp.join(folder, f'{rec["name"]}.json'), 'w') as f:
+                    json.dump(dict(units=UNITS, camera=self._camera_dict(), **rec), f)
+                return
         if self.jsonl is None:
-            self.jsonl = open(osp.join(folder, f'{self.source.name}.jsonl'), 'w')
+            os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+            self.jsonl = open(path, 'w')
             header = dict(fps=self.source.fps, frames='0-based index in the input order',
                           camera=self._camera_dict(), units=UNITS)
             self.jsonl.write(json.dumps(dict(header=header)) + '\n')
         self.jsonl.write(json.dumps(rec) + '\n')
 
     def _camera_dict(self) -> Optional[dict]:
-        if self.cam_intr is None:
+        if self.camera is None:
             return None
-        fx, fy, cx, cy = (float(v) for v in as_intrinsics(self.cam_intr, 1)[0][
-            [0, 1, 0, 1], [0, 1, 2, 2]])
-        return dict(fx=fx, fy=fy, cx=cx, cy=cy)
+        return dict(zip(('fx', 'fy', 'cx', 'cy'), self.camera))
 
     def close(self) -> None:
         if self.jsonl is not None:

@@ -6,8 +6,9 @@ import numpy as np
 from mmengine.logging import print_log
 
 from mmhandobj.datasets.object_models import ObjectModelBank
+from mmhandobj.datasets.transforms import pick_hand_and_object
 from mmhandobj.structures import box_iou
-from mmhandobj.structures.detection_classes import category_side_or_name, is_hand_category
+from mmhandobj.structures.detection_classes import DET_CATEGORIES, is_hand_category
 
 from .meshes import read_obj_mesh
 
@@ -19,33 +20,47 @@ class BoxTracker:
     """Keeps the hand and object boxes between detections (IoU association).
 
     On each update the hand and the object are the detections (score >= ``score_thr``) that
-    overlap the current track best (IoU >= ``track_iou``), else the best-scoring ones (a new
-    track); when a frame has none, the previous boxes are kept.
+    overlap the current track best (IoU >= ``track_iou``), else the ones
+    :func:`pick_hand_and_object` picks (a new track); when a frame has none, the previous boxes
+    are kept. Detections of category ids outside the class table are ignored (said once per
+    id).
 
     Args:
         score_thr: Minimum detection score.
         track_iou: IoU with the track for a detection to continue it.
+        obj_selection: Object of a new track: ``'score'`` or ``'nearest_hand'``.
     """
 
-    def __init__(self, score_thr: float, track_iou: float) -> None:
+    def __init__(self, score_thr: float, track_iou: float, obj_selection: str = 'score') -> None:
         self.score_thr, self.track_iou = score_thr, track_iou
+        self.obj_selection = obj_selection
         self.hand: Optional[dict] = None
         self.obj: Optional[dict] = None
+        self.unknown_said: set = set()
 
-    def _pick(self, dets: List[dict], current: Optional[dict]) -> Optional[dict]:
-        if not dets:
+    def _continue(self, dets: List[dict], current: Optional[dict]) -> Optional[dict]:
+        """The detection that continues the track ``current``, None if none overlaps it."""
+        if not dets or current is None:
             return None
-        if current is not None:
-            ious = box_iou(current['bbox'], np.stack([d['bbox'] for d in dets]))
-            if ious.max() >= self.track_iou:
-                return dets[int(np.argmax(ious))]
-        return max(dets, key=lambda d: d['score'])
+        ious = box_iou(current['bbox'], np.stack([d['bbox'] for d in dets]))
+        return dets[int(np.argmax(ious))] if ious.max() >= self.track_iou else None
 
     def update(self, dets: List[dict]) -> None:
         """Associate one frame's detections (``{"bbox", "score", "category_id"}``)."""
-        kept = [d for d in dets if d['score'] >= self.score_thr]
-        hand = self._pick([d for d in kept if is_hand_category(d['category_id'])], self.hand)
-        obj = self._pick([d for d in kept if not is_hand_category(d['category_id'])], self.obj)
+        unknown = sorted({int(d['category_id']) for d in dets} - set(DET_CATEGORIES)
+                         - self.unknown_said)
+        if unknown:
+            self.unknown_said.update(unknown)
+            print_log(f'detections of unknown category ids {unknown} ignored (known: '
+                      f'1..{len(DET_CATEGORIES)}; a detector trained on another class table?)',
+                      logger='current', level=logging.WARNING)
+        kept = [d for d in dets
+                if d['score'] >= self.score_thr and int(d['category_id']) in DET_CATEGORIES]
+        new_hand, new_obj = pick_hand_and_object(kept, self.score_thr, self.obj_selection)
+        hand = self._continue([d for d in kept if is_hand_category(d['category_id'])],
+                              self.hand) or new_hand
+        obj = self._continue([d for d in kept if not is_hand_category(d['category_id'])],
+                             self.obj) or new_obj
         self.hand = hand or self.hand
         self.obj = obj or self.obj
 
@@ -80,13 +95,6 @@ class ObjectModelCache:
             print_log(f'{issue}; the hand only (no object pose) in the frames of this object',
                       logger='current', level=logging.WARNING)
         return self.issues[key]
-
-    def name_of(self, category_id: int) -> Tuple[Optional[str], Optional[str]]:
-        """``(object name, None)`` of a detected category, or ``(None, issue)``."""
-        try:
-            return category_side_or_name(category_id)[1], None
-        except KeyError as err:
-            return None, self._report(f'category {category_id}', f'detector {err.args[0]}')
 
     def issue(self, name: Optional[str]) -> Optional[str]:
         """None when ``name`` has a readable ``points.xyz``, else why not (said once)."""
