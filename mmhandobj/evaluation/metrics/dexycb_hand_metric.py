@@ -35,17 +35,17 @@ class DexYCBHandMetric(BaseMetric):
     HFL-Net / HandOccNet protocol (always): the predicted root-relative joints
     (``pred_instances.hand_joints3d``, metres, 'simple' order) get ``x *= -1`` when metainfo
     ``flip`` is True, then ``gt_instances.root_joint`` is added; ``MPJPE`` is the mean joint
-    distance to ``gt_instances.joints3d`` and ``PA-MPJPE`` the same after Umeyama alignment
-    with reflections forbidden, both in **mm**, averaged over all samples with a hand.
+    distance to ``gt_instances.hand_joints3d_cam`` and ``PA-MPJPE`` the same after Umeyama
+    alignment with reflections forbidden, both in **mm**, averaged over all samples with a hand.
 
-    Frames without a hand (no ``gt_instances.joints3d``: DexYCB's ``joint_3d`` is all -1) are
-    skipped, as the toolkit's HPE evaluator skips them and as HFL-Net's test lists leave them
-    out; their number is logged and returned as ``frames_without_hand`` next to
+    Frames without a hand (no ``gt_instances.hand_joints3d_cam``: DexYCB's ``joint_3d`` is all
+    -1) are skipped, as the toolkit's HPE evaluator skips them and as HFL-Net's test lists leave
+    them out; their number is logged and returned as ``frames_without_hand`` next to
     ``frames_scored``.
 
     2D joints (when every sample has ``pred_instances.hand_joints2d_img``): ``joints2d_EPE_px``,
     ``joints2d_PCK_{5,10,20}px`` and ``joints2d_AUC_30px`` in original-image pixels after
-    un-mirroring, against ``gt_instances.joints3d`` projected with ``ori_cam_intr``.
+    un-mirroring, against ``gt_instances.hand_joints3d_cam`` projected with ``ori_cam_intr``.
 
     dex-ycb-toolkit protocol (with ``toolkit_result_file``): writes the toolkit's result file
     (one line per sample: the sample index, then 21 x (x, y, z) in mm, OpenCV camera, 'simple'
@@ -89,7 +89,7 @@ class DexYCBHandMetric(BaseMetric):
         A sample without GT joints (no hand) is stored as ``dict(no_hand=True)`` only.
         """
         for sample in data_samples:
-            gt_joints = get_instance(sample, 'gt_instances', 'joints3d', (21, 3),
+            gt_joints = get_instance(sample, 'gt_instances', 'hand_joints3d_cam', (21, 3),
                                      required=False)
             if gt_joints is None:
                 self.results.append(dict(no_hand=True))
@@ -137,7 +137,7 @@ class DexYCBHandMetric(BaseMetric):
             'frames without a hand skipped (joint_3d all -1, as the toolkit skips them)')
         if not results:
             raise ValueError(f'DexYCBHandMetric: none of the {num_no_hand} frames has a hand '
-                             '(gt_instances.joints3d) to score')
+                             '(gt_instances.hand_joints3d_cam) to score')
         ids = [r['sample_idx'] for r in results]
         pred = root_relative_to_camera(
             np.stack([r['joints'] for r in results]), np.stack([r['root'] for r in results]),

@@ -17,7 +17,7 @@ def _samples(rng, num=4, noise=0.008):
         network = pred_rel * np.array([-1.0, 1.0, 1.0]) if flip else pred_rel
         sample = HandObjectDataSample(metainfo=dict(sample_idx=10 + i, flip=flip))
         sample.gt_instances = InstanceData(
-            joints3d=torch.from_numpy(gt[i][None]).float(),
+            hand_joints3d_cam=torch.from_numpy(gt[i][None]).float(),
             root_joint=torch.from_numpy(gt[i, 0][None]).float())
         sample.pred_instances = InstanceData(hand_joints3d=network[None])
         samples.append(sample.to_dict())
@@ -25,7 +25,7 @@ def _samples(rng, num=4, noise=0.008):
 
 
 def _gt(samples):
-    return [s['gt_instances']['joints3d'][0].double().numpy() for s in samples]
+    return [s['gt_instances']['hand_joints3d_cam'][0].double().numpy() for s in samples]
 
 
 def _pred(samples):
@@ -113,7 +113,7 @@ def test_through_mmengine_evaluator(rng):
     from mmengine.evaluator import Evaluator
     gt = rng.normal(scale=0.04, size=(21, 3)) + np.array([0.0, 0.0, 0.6])
     sample = HandObjectDataSample(metainfo=dict(sample_idx=0, flip=False))
-    sample.gt_instances = InstanceData(joints3d=torch.from_numpy(gt[None]),
+    sample.gt_instances = InstanceData(hand_joints3d_cam=torch.from_numpy(gt[None]),
                                        root_joint=torch.from_numpy(gt[:1]))
     sample.pred_instances = InstanceData(hand_joints3d=(gt - gt[0] + 0.001)[None])
     evaluator = Evaluator([dict(type='mmhandobj.DexYCBHandMetric')])
