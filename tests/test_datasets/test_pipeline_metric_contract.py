@@ -86,8 +86,8 @@ def test_perfect_prediction_scores_zero(fmt, dexycb_root, ho3d_root):
     evaluator.process(samples)
     metrics = evaluator.evaluate(len(samples))
     if fmt == 'dexycb':
-        assert metrics['dexycb/MPJPE'] == pytest.approx(0, abs=0.3)  # mm
-        assert metrics['dexycb/PA-MPJPE'] == pytest.approx(0, abs=0.3)
+        assert metrics['dexycb/MPJPE_mm'] == pytest.approx(0, abs=0.3)  # mm
+        assert metrics['dexycb/PA-MPJPE_mm'] == pytest.approx(0, abs=0.3)
     else:
         assert metrics['ho3d/xyz_mean3d'] == pytest.approx(0, abs=0.03)  # cm
         assert metrics['ho3d/mesh_mean3d'] == pytest.approx(0, abs=0.03)
