@@ -25,7 +25,8 @@ key                dtype, shape        meaning
 ``has_hand``       bool (N,)           hand GT present (3D and 2D joints; DexYCB: ``joint_3d``
                                        given, the frames its toolkit scores).
 ``joints2d``       float32 (N, 21, 2)  hand joints (NaN when ``has_hand`` is False).
-``joints3d``       float32 (N, 21, 3)  hand joints (NaN when ``has_hand`` is False).
+``joints3d``       float32 (N, 21, 3)  hand joints (NaN when ``has_hand`` is False); the
+                                       datasets pass it on as ``hand_joints3d_cam``.
 ``root_joint``     float32 (N, 3)      wrist (NaN when unknown).
 ``hand_box``       float32 (N, 4)      HO3D evaluation ``handBoundingBox`` x1y1x2y2 (else NaN).
 ``mano_pose``      float32 (N, 48)     axis-angle; the global orient is in the camera frame;

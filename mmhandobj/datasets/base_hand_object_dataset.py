@@ -25,11 +25,11 @@ class HandObjectBaseDataset(BaseDataset):
         img_path (str), ann_file (str), sample_idx (int), dataset_name (str), frame_key (str),
         sequence (str), ori_shape ((H, W)), ori_cam_intr ((3, 3) float32),
         hand_side ('right'|'left'), has_hand (bool), joints2d ((21, 2) px),
-        joints3d ((21, 3) m), root_joint ((3,) m), hand_box_hint ((4,) px, HO3D evaluation
-        only), mano_pose ((48,) axis-angle, fingers relative to mano_pose_offset; all NaN
-        without a MANO fit), mano_pose_offset ((45,)), mano_pose_flat (bool: the
-        stored pose is flat-hand-mean for its side, else relative to the side's own
-        hands_mean), mano_shape ((10,)),
+        hand_joints3d_cam ((21, 3) m; the annotation file's ``joints3d``), root_joint ((3,) m),
+        hand_box_hint ((4,) px, HO3D evaluation only), mano_pose ((48,) axis-angle, fingers
+        relative to mano_pose_offset; all NaN without a MANO fit), mano_pose_offset ((45,)),
+        mano_pose_flat (bool: the stored pose is flat-hand-mean for its side, else relative to
+        the side's own hands_mean), mano_shape ((10,)),
         has_obj (bool), obj_name (str), obj_cls (int), obj_pose ((3, 4)), obj_kps3d ((21, 3) m,
         model frame), obj_kps2d ((21, 2) px), obj_diameter (float, m), obj_mask_rle (bytes).
         Joints are in the 'simple' order; all geometry is OpenCV, original un-mirrored image.
@@ -166,7 +166,8 @@ class HandObjectBaseDataset(BaseDataset):
         )
         if info['has_hand']:
             info['joints2d'] = col['joints2d'][i].copy()
-            info['joints3d'] = col['joints3d'][i].copy()
+            # the file's column keeps its documented name; samples speak the contract's
+            info['hand_joints3d_cam'] = col['joints3d'][i].copy()
         if np.isfinite(col['hand_box'][i]).all():
             info['hand_box_hint'] = col['hand_box'][i].copy()
         if info['has_obj']:

@@ -22,7 +22,14 @@ mirror when ``flip``; "original image" means the image file as read (never mirro
 
 Naming rule: a 2D quantity's name ends with its pixel frame, ``_crop`` (network-input
 pixels, the mirrored frame when ``flip``) or ``_img`` (original-image pixels, never mirrored);
-a name means the same quantity in the same frame in ``gt_instances`` and ``pred_instances``.
+a 3D hand quantity ends with ``_cam`` when it is absolute in the original camera (never
+mirrored), and has no suffix when it is wrist-centred in the network frame (what the heads
+predict). A name means the same quantity in the same frame in ``gt_instances`` and
+``pred_instances``, so ``gt_instances.hand_joints3d_cam`` and ``pred_instances.hand_joints3d``
+differ by the wrist and, when ``flip``, the mirror
+(:func:`~mmhandobj.evaluation.functional.root_relative_to_camera` maps the second onto the
+first's frame). The object pose is one name per representation: ``obj_pose`` ([R|t]) in the
+ground truth, ``obj_rot`` / ``obj_trans`` in the prediction, both model -> original camera.
 
 ``gt_instances`` (float32 tensors after packing; a field may be absent when the split has no GT).
 The first block are model INPUTS (known at test time and at inference, as in mmpose):
@@ -43,9 +50,9 @@ mano_pose           (1, 48)       MANO axis-angle, flat-hand-mean, right hand (m
                                   augmentation applied)
 mano_shape          (1, 10)       MANO betas
 obj_mask            (1, 32, 32)   object mask inside ``obj_bboxes`` (1 = object), float
-joints3d            (1, 21, 3)    hand joints, metres, original camera, simple order, absolute,
+hand_joints3d_cam   (1, 21, 3)    hand joints, metres, original camera, simple order, absolute,
                                   not mirrored
-verts3d             (1, 778, 3)   hand vertices, metres, original camera, not mirrored
+hand_verts3d_cam    (1, 778, 3)   hand vertices, metres, original camera, not mirrored
 obj_pose            (1, 3, 4)     object [R|t] model -> original camera, metres, not mirrored
 obj_diameter        (1,)          object "diameter", metres (the dataset's ``diameter_mode``)
 =================== ============= =========================================================

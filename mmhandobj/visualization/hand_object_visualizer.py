@@ -19,7 +19,7 @@ from .drawing import Color, draw_mesh, draw_polygon, draw_segments, draw_skeleto
 from .geometry import BOX_EDGES, box_corners, project_to_image
 
 #: Ground-truth fields whose presence makes the GT panel worth drawing.
-GT_DRAWN_FIELDS = ('joints3d', 'hand_joints2d_crop', 'verts3d', 'obj_pose')
+GT_DRAWN_FIELDS = ('hand_joints3d_cam', 'hand_joints2d_crop', 'hand_verts3d_cam', 'obj_pose')
 
 
 @VISUALIZERS.register_module()
@@ -40,7 +40,7 @@ class HandObjectVisualizer(Visualizer):
     * the 21-joint hand skeleton, coloured per finger.
 
     Geometry: everything 3D is projected with metainfo ``ori_cam_intr``. GT joints/vertices
-    are already in the original camera (GT joints come from ``joints3d``, or from the crop
+    are already in the original camera (GT joints come from ``hand_joints3d_cam``, or from the crop
     pixels ``hand_joints2d_crop`` mapped back to the original image when there is no 3D GT).
     The predicted skeleton is ``pred_instances.hand_joints2d_img`` (original-image pixels).
     The predicted mesh is
@@ -166,7 +166,8 @@ class HandObjectVisualizer(Visualizer):
         """Draw the GT hand and object on ``image`` (in place); return it."""
         fields = sample.to_dict()
         intr = self._intrinsics(sample)
-        joints3d = get_instance(fields, 'gt_instances', 'joints3d', (21, 3), required=False)
+        joints3d = get_instance(fields, 'gt_instances', 'hand_joints3d_cam', (21, 3),
+                                required=False)
         if joints3d is not None:
             joints2d = project_to_image(joints3d, intr)[0]
         else:
@@ -174,7 +175,8 @@ class HandObjectVisualizer(Visualizer):
                                     required=False)
             if joints2d is not None:
                 joints2d = sample.crop_to_image(joints2d)
-        verts = get_instance(fields, 'gt_instances', 'verts3d', (778, 3), required=False)
+        verts = get_instance(fields, 'gt_instances', 'hand_verts3d_cam', (778, 3),
+                             required=False)
         if verts is not None:
             self._draw_mesh(image, verts, intr, self.colors['gt_mesh'])
         pose = get_instance(fields, 'gt_instances', 'obj_pose', (3, 4), required=False)
@@ -225,7 +227,7 @@ class HandObjectVisualizer(Visualizer):
         """Project ``(778, 3)`` camera-frame vertices (metres) and blend the mesh."""
         if not self._can_draw_mesh():
             return
-        verts_cam = to_float64(verts_cam, 'verts3d')
+        verts_cam = to_float64(verts_cam, 'hand_verts3d_cam')
         if self.mano_faces.max() >= len(verts_cam):
             raise ValueError(f'mano_faces index vertex {self.mano_faces.max()} but the mesh has '
                              f'{len(verts_cam)} vertices')

@@ -54,7 +54,7 @@ def test_sample_matches_labels_and_pca_conversion(dexycb_root):
         labels = _labels(dexycb_root, info['frame_key'])
         side = info['hand_side']
         sides.add(side)
-        np.testing.assert_allclose(info['joints3d'], labels['joint_3d'][0], atol=1e-6)
+        np.testing.assert_allclose(info['hand_joints3d_cam'], labels['joint_3d'][0], atol=1e-6)
         np.testing.assert_allclose(info['joints2d'], labels['joint_2d'][0], atol=1e-4)
         pose_m = labels['pose_m'][0].astype(np.float64)
         expected = pose_m[3:48] @ mano[side]['hands_components']

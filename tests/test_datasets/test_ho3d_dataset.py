@@ -51,7 +51,7 @@ def test_train_sample_matches_raw_meta(ho3d_root):
     meta = _meta(ho3d_root, 'train', info['frame_key'])
     cam = np.asarray(meta['camMat'], np.float64)
     joints_cv = (np.asarray(meta['handJoints3D'], np.float64) @ GL)[MANO_TO_SIMPLE]
-    np.testing.assert_allclose(info['joints3d'], joints_cv, atol=1e-6)
+    np.testing.assert_allclose(info['hand_joints3d_cam'], joints_cv, atol=1e-6)
     np.testing.assert_allclose(info['joints2d'], _project(joints_cv, cam), atol=1e-3)
     rot_gl = cv2.Rodrigues(np.asarray(meta['handPose'][:3], np.float64))[0]
     np.testing.assert_allclose(cv2.Rodrigues(info['mano_pose'][:3].astype(np.float64))[0],
@@ -128,7 +128,7 @@ def test_v3_layout_converts_and_loads(tmp_path):
     meta = _meta(root, 'train', info['frame_key'])
     assert np.asarray(meta['handPose']).dtype == np.float64 and 'handVertContact' in meta
     joints_cv = (np.asarray(meta['handJoints3D'], np.float64) @ GL)[MANO_TO_SIMPLE]
-    np.testing.assert_allclose(info['joints3d'], joints_cv, atol=1e-6)
+    np.testing.assert_allclose(info['hand_joints3d_cam'], joints_cv, atol=1e-6)
     assert read_image(info['img_path']).shape == (480, 640, 3)
     wrist = np.asarray(_meta(root, 'evaluation', _lines(root, 'evaluation')[0])['handJoints3D'])
     np.testing.assert_allclose(evaluation.get_data_info(0)['root_joint'], wrist @ GL, atol=1e-6)

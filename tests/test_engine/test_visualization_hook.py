@@ -39,7 +39,7 @@ def write_frames(folder, num):
 def make_sample(mano, img_path, index):
     verts, joints = (x[0].numpy() for x in mano(torch.zeros(1, 48)))
     gt = InstanceData()
-    gt.joints3d = torch.from_numpy(joints + ROOT)[None].float()
+    gt.hand_joints3d_cam = torch.from_numpy(joints + ROOT)[None].float()
     gt.root_joint = torch.from_numpy(ROOT)[None].float()
     pred = InstanceData()
     pred.hand_verts3d = verts[None]

@@ -107,7 +107,7 @@ def test_dexycb_test_split_with_handless_frames_runs_to_the_end(
     _link_data(tmp_path, 'dexycb', world)
     log = _test_tool(tmp_path, DEXYCB_CONFIG, checkpoint,
                      [f'test_dataloader.dataset.ann_file={ann_file}'], tiny)
-    scored = re.search(r'Epoch\(test\).*dexycb/MPJPE: [0-9.]+.*dexycb/frames_scored: (\d+).*'
+    scored = re.search(r'Epoch\(test\).*dexycb/MPJPE_mm: [0-9.]+.*dexycb/frames_scored: (\d+).*'
                        r'dexycb/frames_without_hand: (\d+)', log)
     assert scored, log[-3000:]
     assert (int(scored.group(1)), int(scored.group(2))) == (counts['frames'] - no_hand, no_hand)

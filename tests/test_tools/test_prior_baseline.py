@@ -119,8 +119,9 @@ def test_scores_match_an_independent_computation(world, mano_forward, options, c
     metrics = tool.score_prior(cfg)
     joints, _, layouts, hand_layout = tool.estimate_prior(train, mano_forward)
     expected = np.mean([
-        _procrustes_error(joints, (s.gt_instances.joints3d[0] - s.gt_instances.root_joint[0])
-                          .double().numpy()) for s in val])
+        _procrustes_error(joints, (s.gt_instances.hand_joints3d_cam[0]
+                                   - s.gt_instances.root_joint[0]).double().numpy())
+        for s in val])
     assert metrics['ho3d/xyz_procrustes_al_mean3d'] == pytest.approx(100 * expected, rel=1e-4)
     # 2D: the crop is a similarity of the image, so image-pixel errors are crop-pixel errors
     # divided by its scale

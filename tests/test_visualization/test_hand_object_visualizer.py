@@ -58,8 +58,8 @@ def make_sample(mano, flip=False, with_gt=True, with_pred=True):
     gt.obj_bboxes = torch.tensor([[100.0, 60.0, 200.0, 170.0]])
     gt.obj_kps3d = torch.from_numpy(kps3d)[None]
     if with_gt:
-        gt.joints3d = torch.from_numpy(joints + ROOT)[None].float()
-        gt.verts3d = torch.from_numpy(verts + ROOT)[None].float()
+        gt.hand_joints3d_cam = torch.from_numpy(joints + ROOT)[None].float()
+        gt.hand_verts3d_cam = torch.from_numpy(verts + ROOT)[None].float()
         gt.root_joint = torch.from_numpy(ROOT)[None].float()
         gt.obj_pose = torch.from_numpy(np.concatenate([OBJ_ROT, OBJ_TRANS[:, None]], 1))[None]
     sample = HandObjectDataSample(metainfo=dict(
@@ -122,7 +122,7 @@ def test_gt_skeleton_at_projected_joints(mano):
     vis = visualizer(**dict(ONLY, draw_skeleton=True))
     out = vis.add_datasample('s', blank(), sample, draw_pred=False)
     assert out.shape == (H, W, 3)
-    check_joint_dots(out, project(sample.gt_instances.joints3d[0].numpy()))
+    check_joint_dots(out, project(sample.gt_instances.hand_joints3d_cam[0].numpy()))
     assert (out[:5, :5] == BACKGROUND).all()
 
 
@@ -132,7 +132,7 @@ def test_pred_skeleton_maps_crop_joints_back(mano, flip):
     vis = visualizer(**dict(ONLY, draw_skeleton=True))
     out = vis.add_datasample('s', blank(), sample, draw_gt=False)
     assert out.shape == (H, W, 3)
-    check_joint_dots(out, project(sample.gt_instances.joints3d[0].numpy()))
+    check_joint_dots(out, project(sample.gt_instances.hand_joints3d_cam[0].numpy()))
 
 
 @pytest.mark.parametrize('flip', [False, True])
@@ -159,7 +159,7 @@ def test_mesh_blended_with_shaded_color(mano):
     sample = make_sample(mano, with_pred=False)
     vis = visualizer(mano_faces=mano, mesh_alpha=1.0, **dict(ONLY, draw_mesh=True))
     out = vis.add_datasample('s', blank(), sample, draw_pred=False)
-    pixels = np.round(project(sample.gt_instances.verts3d[0].numpy())).astype(int)
+    pixels = np.round(project(sample.gt_instances.hand_verts3d_cam[0].numpy())).astype(int)
     color = np.array(vis.colors['gt_mesh'], float)
     values = out[pixels[:, 1], pixels[:, 0]].astype(float)
     changed = (values != BACKGROUND).any(axis=1)

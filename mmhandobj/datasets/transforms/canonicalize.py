@@ -20,9 +20,10 @@ class CanonicalizeHandSide(BaseTransform):
     z components of all 16 axis-angles, and the intrinsics become those of the mirrored camera
     (``cx' = W - 1 - cx``, so that the mirrored 3D points ``(-x, y, z)`` project exactly onto the
     mirrored 2D points; the reference kept K, exact only when ``cx = (W - 1) / 2``). 3D ground
-    truth (``joints3d``, ``root_joint``, ``obj_pose``) stays in the original camera. Then, for
-    every frame, the finger pose becomes flat-hand-mean: ``mano_pose[3:] += mano_pose_offset``
-    (DexYCB: ``hands_mean_right`` added after mirroring, as the reference; HO3D: zeros).
+    truth (``hand_joints3d_cam``, ``root_joint``, ``obj_pose``) stays in the original camera.
+    Then, for every frame, the finger pose becomes flat-hand-mean:
+    ``mano_pose[3:] += mano_pose_offset`` (DexYCB: ``hands_mean_right`` added after mirroring,
+    as the reference; HO3D: zeros).
 
     Required keys: ``hand_side``, ``ori_cam_intr``, ``ori_shape``. Optional keys: ``mano_pose``
     with ``mano_pose_offset`` (absent at inference); mirrored when present: ``img``,

@@ -16,14 +16,14 @@ _GT_FIELDS = (
     ('mano_shape', 'mano_shape', (10, )),
     ('obj_kps2d', 'obj_kps2d_crop', (21, 2)),
     ('obj_mask', 'obj_mask', None),
-    ('joints3d', 'joints3d', (21, 3)),
+    ('hand_joints3d_cam', 'hand_joints3d_cam', (21, 3)),
     ('root_joint', 'root_joint', (3, )),
-    ('verts3d', 'verts3d', (778, 3)),
+    ('hand_verts3d_cam', 'hand_verts3d_cam', (778, 3)),
     ('obj_pose', 'obj_pose', (3, 4)),
     ('obj_kps3d', 'obj_kps3d', (21, 3)),
     ('obj_diameter', 'obj_diameter', ()),
 )
-_HAND_ONLY = ('joints2d', 'mano_pose', 'mano_shape', 'joints3d')
+_HAND_ONLY = ('joints2d', 'mano_pose', 'mano_shape', 'hand_joints3d_cam')
 _META_KEYS = ('img_path', 'sample_idx', 'dataset_name', 'ori_shape', 'img_shape', 'hand_side',
               'flip', 'cam_intr', 'ori_cam_intr', 'crop_affine', 'obj_name', 'obj_cls')
 
@@ -39,7 +39,8 @@ class PackHandObjectInputs(BaseTransform):
     results key -> field): ``hand_bbox`` -> ``hand_bboxes``, ``obj_bbox`` -> ``obj_bboxes``,
     ``joints2d`` (crop pixels by now) -> ``hand_joints2d_crop``, ``obj_kps2d`` ->
     ``obj_kps2d_crop``, and under their own names ``mano_pose``, ``mano_shape``, ``obj_mask``,
-    ``joints3d``, ``root_joint``, ``verts3d``, ``obj_pose``, ``obj_kps3d``, ``obj_diameter``;
+    ``hand_joints3d_cam``, ``root_joint``, ``hand_verts3d_cam``, ``obj_pose``, ``obj_kps3d``,
+    ``obj_diameter``;
     hand fields are packed only when ``has_hand`` is true.
 
     Returns:

@@ -13,14 +13,14 @@ from mmhandobj.registry import TRANSFORMS
 class GenerateHandVertices(BaseTransform):
     """Posed MANO vertices in the original camera, for frames with hand ground truth.
 
-    ``verts3d = MANO_side(pose, shape) - MANO wrist + root_joint``: the mesh of the real hand
-    side (left frames use the left model), in metres, original un-mirrored camera. Root-relative
-    placement makes it independent of the translation convention; for HO3D it equals
+    ``hand_verts3d_cam = MANO_side(pose, shape) - MANO wrist + root_joint``: the mesh of the
+    real hand side (left frames use the left model), in metres, original un-mirrored camera.
+    Root-relative placement makes it independent of the translation convention; for HO3D it equals
     ``C (v_gl)`` of the dataset's own mesh, since the wrist is MANO joint 0. Must run before
     :class:`CanonicalizeHandSide` (it reads the stored, un-mirrored pose).
 
     Required keys: ``has_hand``, ``hand_side``, ``mano_pose``, ``mano_pose_flat``,
-    ``mano_shape``, ``root_joint``. Added keys: ``verts3d`` ((778, 3) float32, when
+    ``mano_shape``, ``root_joint``. Added keys: ``hand_verts3d_cam`` ((778, 3) float32, when
     ``has_hand``).
 
     Args:
@@ -50,7 +50,7 @@ class GenerateHandVertices(BaseTransform):
                 torch.as_tensor(np.asarray(results['mano_pose'], np.float32))[None],
                 torch.as_tensor(np.asarray(results['mano_shape'], np.float32))[None])
         verts = (verts[0] - joints[0, :1]).double().numpy()
-        results['verts3d'] = (verts + np.asarray(results['root_joint'])).astype(np.float32)
+        results['hand_verts3d_cam'] = (verts + np.asarray(results['root_joint'])).astype(np.float32)
         return results
 
     def __repr__(self) -> str:

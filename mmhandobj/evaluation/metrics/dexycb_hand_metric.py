@@ -34,23 +34,23 @@ class DexYCBHandMetric(BaseMetric):
 
     HFL-Net / HandOccNet protocol (always): the predicted root-relative joints
     (``pred_instances.hand_joints3d``, metres, 'simple' order) get ``x *= -1`` when metainfo
-    ``flip`` is True, then ``gt_instances.root_joint`` is added; ``MPJPE`` is the mean joint
-    distance to ``gt_instances.joints3d`` and ``PA-MPJPE`` the same after Umeyama alignment
-    with reflections forbidden, both in **mm**, averaged over all samples with a hand.
+    ``flip`` is True, then ``gt_instances.root_joint`` is added; ``MPJPE_mm`` is the mean joint
+    distance to ``gt_instances.hand_joints3d_cam`` and ``PA-MPJPE_mm`` the same after Umeyama
+    alignment with reflections forbidden, both in mm, averaged over all samples with a hand.
 
-    Frames without a hand (no ``gt_instances.joints3d``: DexYCB's ``joint_3d`` is all -1) are
-    skipped, as the toolkit's HPE evaluator skips them and as HFL-Net's test lists leave them
-    out; their number is logged and returned as ``frames_without_hand`` next to
+    Frames without a hand (no ``gt_instances.hand_joints3d_cam``: DexYCB's ``joint_3d`` is all
+    -1) are skipped, as the toolkit's HPE evaluator skips them and as HFL-Net's test lists leave
+    them out; their number is logged and returned as ``frames_without_hand`` next to
     ``frames_scored``.
 
     2D joints (when every sample has ``pred_instances.hand_joints2d_img``): ``joints2d_EPE_px``,
     ``joints2d_PCK_{5,10,20}px`` and ``joints2d_AUC_30px`` in original-image pixels after
-    un-mirroring, against ``gt_instances.joints3d`` projected with ``ori_cam_intr``.
+    un-mirroring, against ``gt_instances.hand_joints3d_cam`` projected with ``ori_cam_intr``.
 
     dex-ycb-toolkit protocol (with ``toolkit_result_file``): writes the toolkit's result file
     (one line per sample: the sample index, then 21 x (x, y, z) in mm, OpenCV camera, 'simple'
     order, i.e. 64 comma-separated numbers) and returns the toolkit's numbers on those values:
-    ``toolkit_{absolute,root_relative,procrustes}_{MPJPE,AUC}`` (mm; AUC over
+    ``toolkit_{absolute,root_relative,procrustes}_MPJPE_mm`` and ``..._AUC`` (a fraction, over
     ``linspace(0, 50 mm, 100)``; Procrustes = ``align_w_scale``, reflections allowed). As in
     the toolkit, the GT in mm is computed in float32 (``joint_3d *= 1000`` on the float32 label)
     before the float64 evaluation. The index written is metainfo ``index_key``, which must be
@@ -89,7 +89,7 @@ class DexYCBHandMetric(BaseMetric):
         A sample without GT joints (no hand) is stored as ``dict(no_hand=True)`` only.
         """
         for sample in data_samples:
-            gt_joints = get_instance(sample, 'gt_instances', 'joints3d', (21, 3),
+            gt_joints = get_instance(sample, 'gt_instances', 'hand_joints3d_cam', (21, 3),
                                      required=False)
             if gt_joints is None:
                 self.results.append(dict(no_hand=True))
@@ -123,12 +123,12 @@ class DexYCBHandMetric(BaseMetric):
         scores = {}
         for name, (pred, target) in aligned.items():
             measures = point_error_measures(_distances(pred, target), *_TOOLKIT_AUC)
-            scores[f'toolkit_{name}_MPJPE'] = measures.mean
+            scores[f'toolkit_{name}_MPJPE_mm'] = measures.mean
             scores[f'toolkit_{name}_AUC'] = measures.auc
         return scores
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
-        """Return ``MPJPE`` and ``PA-MPJPE`` (mm), the frame counts, and the toolkit numbers."""
+        """Return ``MPJPE_mm`` and ``PA-MPJPE_mm``, the frame counts, and the toolkit numbers."""
         num_no_hand = sum(1 for r in results if r.get('no_hand'))
         results = sorted((r for r in results if not r.get('no_hand')),
                          key=lambda r: r['sample_idx'])
@@ -137,7 +137,7 @@ class DexYCBHandMetric(BaseMetric):
             'frames without a hand skipped (joint_3d all -1, as the toolkit skips them)')
         if not results:
             raise ValueError(f'DexYCBHandMetric: none of the {num_no_hand} frames has a hand '
-                             '(gt_instances.joints3d) to score')
+                             '(gt_instances.hand_joints3d_cam) to score')
         ids = [r['sample_idx'] for r in results]
         pred = root_relative_to_camera(
             np.stack([r['joints'] for r in results]), np.stack([r['root'] for r in results]),
@@ -149,8 +149,8 @@ class DexYCBHandMetric(BaseMetric):
             raise ValueError('DexYCBHandMetric: no sample with a finite prediction to score')
         aligned = align_umeyama(pred, gt)
         scores = {
-            'MPJPE': float(_distances(pred * 1000, gt * 1000).mean()),
-            'PA-MPJPE': float(_distances(aligned * 1000, gt * 1000).mean()),
+            'MPJPE_mm': float(_distances(pred * 1000, gt * 1000).mean()),
+            'PA-MPJPE_mm': float(_distances(aligned * 1000, gt * 1000).mean()),
             'frames_scored': len(pred),
             'frames_without_hand': num_no_hand,
         }

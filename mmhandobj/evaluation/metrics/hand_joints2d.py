@@ -13,8 +13,8 @@ def hand_joints2d_pair(sample: dict) -> Optional[Tuple[np.ndarray, np.ndarray]]:
     """Predicted and GT 2D hand joints of one sample, both in original-image pixels.
 
     The prediction is ``pred_instances.hand_joints2d_img`` ('simple' order, already mapped back
-    from the crop and un-mirrored by the model); the GT is ``gt_instances.joints3d`` (original
-    camera, metres, not mirrored) projected with metainfo ``ori_cam_intr``.
+    from the crop and un-mirrored by the model); the GT is ``gt_instances.hand_joints3d_cam``
+    (original camera, metres, not mirrored) projected with metainfo ``ori_cam_intr``.
 
     Args:
         sample: Dict from ``HandObjectDataSample.to_dict()``.
@@ -24,7 +24,7 @@ def hand_joints2d_pair(sample: dict) -> Optional[Tuple[np.ndarray, np.ndarray]]:
         prediction or no 3D GT joints (e.g. the HO3D evaluation split).
     """
     pred = get_instance(sample, 'pred_instances', 'hand_joints2d_img', (21, 2), required=False)
-    gt_joints = get_instance(sample, 'gt_instances', 'joints3d', (21, 3), required=False)
+    gt_joints = get_instance(sample, 'gt_instances', 'hand_joints3d_cam', (21, 3), required=False)
     if pred is None or gt_joints is None:
         return None
     gt_image = pinhole_project(gt_joints.astype(np.float64),

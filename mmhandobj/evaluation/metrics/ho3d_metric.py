@@ -46,11 +46,11 @@ class HO3DMetric(BaseMetric):
     * With ``gt_dir`` (holding the released ``evaluation_xyz.json`` and
       ``evaluation_verts.json``): computes every number of the official ``scores.txt`` and,
       with ``out_dir``, writes ``scores.txt`` in the official layout.
-    * Without ``gt_dir`` but with ``gt_instances.joints3d`` and ``verts3d`` on every sample (a
-      local validation split): computes the same numbers from those.
+    * Without ``gt_dir`` but with ``gt_instances.hand_joints3d_cam`` and ``hand_verts3d_cam`` on
+      every sample (a local validation split): computes the same numbers from those.
     * Otherwise only the submission is written and no number is returned.
-    * With ``pred_instances.hand_joints2d_img`` and ``gt_instances.joints3d`` on every sample:
-      also the 2D joint error in original-image pixels (after un-mirroring),
+    * With ``pred_instances.hand_joints2d_img`` and ``gt_instances.hand_joints3d_cam`` on every
+      sample: also the 2D joint error in original-image pixels (after un-mirroring),
       ``joints2d_EPE_px``, ``joints2d_PCK_{5,10,20}px`` and ``joints2d_AUC_30px`` (see
       :func:`~mmhandobj.evaluation.metrics.hand_joints2d.hand_joints2d_scores`).
 
@@ -134,9 +134,9 @@ class HO3DMetric(BaseMetric):
                 verts=verts,
                 root=get_instance(sample, 'gt_instances', 'root_joint', (3, )),
                 flip=bool(get_meta(sample, 'flip', False, required=False)),
-                gt_joints=get_instance(sample, 'gt_instances', 'joints3d', (21, 3),
+                gt_joints=get_instance(sample, 'gt_instances', 'hand_joints3d_cam', (21, 3),
                                        required=False),
-                gt_verts=get_instance(sample, 'gt_instances', 'verts3d', (778, 3),
+                gt_verts=get_instance(sample, 'gt_instances', 'hand_verts3d_cam', (778, 3),
                                       required=False),
                 joints2d=hand_joints2d_pair(sample)))
 
@@ -178,8 +178,9 @@ class HO3DMetric(BaseMetric):
             return None
         if not all(has_gt):
             missing = [r['sample_idx'] for r, ok in zip(results, has_gt) if not ok][:20]
-            raise ValueError('HO3DMetric: gt_instances.joints3d/verts3d are present on some '
-                             f'samples but missing on others (e.g. sample_idx {missing})')
+            raise ValueError('HO3DMetric: gt_instances.hand_joints3d_cam/hand_verts3d_cam are '
+                             'present on some samples but missing on others (e.g. sample_idx '
+                             f'{missing})')
         gt_xyz = convert_joint_order(np.stack([r['gt_joints'] for r in results]), 'simple',
                                      'mano')
         gt_verts = np.stack([r['gt_verts'] for r in results])

@@ -64,7 +64,7 @@ def test_detected_boxes_equal_to_gt_give_the_gt_crop(ho3d_root, tmp_path):
             np.testing.assert_allclose(det_out.gt_instances[field], gt_out.gt_instances[field],
                                        atol=1e-3)
         assert 'joints2d' not in det_out.gt_instances  # 2D GT no longer reaches the model
-        assert 'joints3d' in det_out.gt_instances and 'obj_pose' in det_out.gt_instances
+        assert 'hand_joints3d_cam' in det_out.gt_instances and 'obj_pose' in det_out.gt_instances
     assert det.counts == dict(frames=2, no_hand=0, no_obj=0, wrong_obj_class=0, no_obj_model=0)
 
 

@@ -14,7 +14,8 @@ CONFIGS = osp.join(osp.dirname(__file__), '..', '..', '..', 'configs', '_base_',
 SHAPES = dict(hand_bboxes=(1, 4), obj_bboxes=(1, 4), hand_joints2d_crop=(1, 21, 2),
               mano_pose=(1, 48), mano_shape=(1, 10), obj_kps2d_crop=(1, 21, 2),
               obj_mask=(1, 32, 32),
-              joints3d=(1, 21, 3), root_joint=(1, 3), obj_pose=(1, 3, 4), obj_kps3d=(1, 21, 3),
+              hand_joints3d_cam=(1, 21, 3), root_joint=(1, 3), obj_pose=(1, 3, 4),
+              obj_kps3d=(1, 21, 3),
               obj_diameter=(1, ))
 
 
@@ -30,7 +31,7 @@ def _check(out, expect_hand, expect_mask):
     assert isinstance(sample, HandObjectDataSample)
     assert inputs.dtype == torch.uint8 and inputs.shape == (3, 256, 256)
     gt = sample.gt_instances
-    hand_fields = {'hand_joints2d_crop', 'mano_pose', 'mano_shape', 'joints3d'}
+    hand_fields = {'hand_joints2d_crop', 'mano_pose', 'mano_shape', 'hand_joints3d_cam'}
     expected = set(SHAPES) - (set() if expect_hand else hand_fields)
     expected -= set() if expect_mask else {'obj_mask'}
     assert set(gt.keys()) == expected
@@ -72,7 +73,8 @@ def test_dexycb_config_pipelines(dexycb_root, loader):
         assert sample.metainfo['flip'] == (info['hand_side'] == 'left')
         assert sample.metainfo['hand_side'] == info['hand_side']
         # 3D ground truth stays in the original, un-mirrored camera
-        np.testing.assert_allclose(sample.gt_instances.joints3d[0].numpy(), info['joints3d'])
+        np.testing.assert_allclose(sample.gt_instances.hand_joints3d_cam[0].numpy(),
+                                   info['hand_joints3d_cam'])
         if loader == 'test_dataloader':
             np.testing.assert_allclose(sample.metainfo['cam_intr'], affine @ image_cam,
                                        rtol=1e-5)

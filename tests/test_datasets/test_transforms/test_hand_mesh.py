@@ -23,7 +23,7 @@ def test_ho3d_vertices_match_translation_formula(ho3d_root):
         verts, _ = layer(torch.tensor(np.asarray(meta['handPose'], np.float32))[None],
                          torch.tensor(np.asarray(meta['handBeta'], np.float32))[None])
         expected = (verts[0].double().numpy() + np.ravel(meta['handTrans'])) * [1, -1, -1]
-        np.testing.assert_allclose(transform(info)['verts3d'], expected, atol=1e-5)
+        np.testing.assert_allclose(transform(info)['hand_verts3d_cam'], expected, atol=1e-5)
 
 
 def test_dexycb_vertices_match_pca_layer_for_both_sides(dexycb_root):
@@ -44,5 +44,5 @@ def test_dexycb_vertices_match_pca_layer_for_both_sides(dexycb_root):
                           flat_hand_mean=False, units='m')
         verts, _ = layer(pose_m[:, :48], torch.tensor(info['mano_shape'])[None],
                          pose_m[:, 48:51])
-        np.testing.assert_allclose(transform(info)['verts3d'], verts[0].numpy(), atol=1e-5)
+        np.testing.assert_allclose(transform(info)['hand_verts3d_cam'], verts[0].numpy(), atol=1e-5)
     assert seen == {'left', 'right'}

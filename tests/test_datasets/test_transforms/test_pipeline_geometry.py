@@ -49,7 +49,7 @@ def _mano_joints(mano_root, results):
 
 def _check_sample(results, mano_root):
     cam = results['cam_intr']
-    joints = _crop_camera_points(results['joints3d'], results)
+    joints = _crop_camera_points(results['hand_joints3d_cam'], results)
     np.testing.assert_allclose(_project(joints, cam), results['joints2d'], atol=1e-2)
     kps_cam = results['obj_kps3d'] @ results['obj_pose'][:, :3].T + results['obj_pose'][:, 3]
     np.testing.assert_allclose(_project(_crop_camera_points(kps_cam, results), cam),

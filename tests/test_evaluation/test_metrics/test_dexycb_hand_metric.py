@@ -17,7 +17,7 @@ def _samples(rng, num=4, noise=0.008):
         network = pred_rel * np.array([-1.0, 1.0, 1.0]) if flip else pred_rel
         sample = HandObjectDataSample(metainfo=dict(sample_idx=10 + i, flip=flip))
         sample.gt_instances = InstanceData(
-            joints3d=torch.from_numpy(gt[i][None]).float(),
+            hand_joints3d_cam=torch.from_numpy(gt[i][None]).float(),
             root_joint=torch.from_numpy(gt[i, 0][None]).float())
         sample.pred_instances = InstanceData(hand_joints3d=network[None])
         samples.append(sample.to_dict())
@@ -25,7 +25,7 @@ def _samples(rng, num=4, noise=0.008):
 
 
 def _gt(samples):
-    return [s['gt_instances']['joints3d'][0].double().numpy() for s in samples]
+    return [s['gt_instances']['hand_joints3d_cam'][0].double().numpy() for s in samples]
 
 
 def _pred(samples):
@@ -48,9 +48,9 @@ def test_hflnet_protocol_matches_slow_loop(ref, rng):
         mpjpe.append(np.mean([np.linalg.norm(p - g) for p, g in zip(pred * 1000, gt * 1000)]))
         aligned = ref.ref_umeyama(pred, gt) * 1000
         pa.append(np.mean([np.linalg.norm(p - g) for p, g in zip(aligned, gt * 1000)]))
-    assert scores['dexycb/MPJPE'] == pytest.approx(np.mean(mpjpe), rel=1e-9)
-    assert scores['dexycb/PA-MPJPE'] == pytest.approx(np.mean(pa), rel=1e-9)
-    assert scores['dexycb/PA-MPJPE'] < scores['dexycb/MPJPE']
+    assert scores['dexycb/MPJPE_mm'] == pytest.approx(np.mean(mpjpe), rel=1e-9)
+    assert scores['dexycb/PA-MPJPE_mm'] == pytest.approx(np.mean(pa), rel=1e-9)
+    assert scores['dexycb/PA-MPJPE_mm'] < scores['dexycb/MPJPE_mm']
 
 
 def test_perfect_prediction_with_flip_gives_zero(rng):
@@ -58,8 +58,8 @@ def test_perfect_prediction_with_flip_gives_zero(rng):
     metric = DexYCBHandMetric()
     metric.process({}, samples)
     scores = metric.evaluate(len(samples))
-    assert scores['dexycb/MPJPE'] == pytest.approx(0.0, abs=1e-3)
-    assert scores['dexycb/PA-MPJPE'] == pytest.approx(0.0, abs=1e-3)
+    assert scores['dexycb/MPJPE_mm'] == pytest.approx(0.0, abs=1e-3)
+    assert scores['dexycb/PA-MPJPE_mm'] == pytest.approx(0.0, abs=1e-3)
 
 
 def test_toolkit_result_file_and_numbers(ref, rng, tmp_path):
@@ -86,7 +86,7 @@ def test_toolkit_result_file_and_numbers(ref, rng, tmp_path):
         evaluators['procrustes'].feed(gt_mm, ref.ref_align_w_scale(gt_mm, pred_mm))
     for name, evaluator in evaluators.items():
         mean, auc, _, _ = evaluator.get_measures(0.0, 50.0, 100)
-        assert scores[f'dexycb/toolkit_{name}_MPJPE'] == pytest.approx(mean, rel=1e-12)
+        assert scores[f'dexycb/toolkit_{name}_MPJPE_mm'] == pytest.approx(mean, rel=1e-12)
         assert scores[f'dexycb/toolkit_{name}_AUC'] == pytest.approx(auc, rel=1e-12)
 
 
@@ -113,12 +113,12 @@ def test_through_mmengine_evaluator(rng):
     from mmengine.evaluator import Evaluator
     gt = rng.normal(scale=0.04, size=(21, 3)) + np.array([0.0, 0.0, 0.6])
     sample = HandObjectDataSample(metainfo=dict(sample_idx=0, flip=False))
-    sample.gt_instances = InstanceData(joints3d=torch.from_numpy(gt[None]),
+    sample.gt_instances = InstanceData(hand_joints3d_cam=torch.from_numpy(gt[None]),
                                        root_joint=torch.from_numpy(gt[:1]))
     sample.pred_instances = InstanceData(hand_joints3d=(gt - gt[0] + 0.001)[None])
     evaluator = Evaluator([dict(type='mmhandobj.DexYCBHandMetric')])
     evaluator.process([sample])
     scores = evaluator.evaluate(1)
-    assert scores['dexycb/MPJPE'] == pytest.approx(np.sqrt(3), rel=1e-9)
+    assert scores['dexycb/MPJPE_mm'] == pytest.approx(np.sqrt(3), rel=1e-9)
     with pytest.raises(ValueError, match='nan_policy must be one of'):
         DexYCBHandMetric(nan_policy='ignore')

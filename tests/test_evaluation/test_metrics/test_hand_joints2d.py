@@ -28,8 +28,8 @@ def _samples(rng, flips, with_2d=True):
             sample_idx=i, flip=flip, ori_shape=(480, WIDTH), ori_cam_intr=K.astype(np.float32)))
         sample.gt_instances = InstanceData(
             root_joint=torch.tensor(joints[None, 0]).float(),
-            joints3d=torch.tensor(joints[None]).float(),
-            verts3d=torch.tensor(rng.normal(scale=0.04, size=(1, 778, 3)) + 0.6).float())
+            hand_joints3d_cam=torch.tensor(joints[None]).float(),
+            hand_verts3d_cam=torch.tensor(rng.normal(scale=0.04, size=(1, 778, 3)) + 0.6).float())
         pred = dict(hand_joints3d=rng.normal(scale=0.04, size=(1, 21, 3)).astype(np.float32),
                     hand_verts3d=rng.normal(scale=0.04, size=(1, 778, 3)).astype(np.float32))
         if with_2d:

@@ -33,8 +33,8 @@ def _make_samples(ref, rng, num=3, with_gt=True):
         sample = HandObjectDataSample(metainfo=dict(sample_idx=int(i), flip=flips[i]))
         gt = dict(root_joint=torch.from_numpy(root[None]).float())
         if with_gt:
-            gt.update(joints3d=torch.from_numpy(gt_xyz[i][None]).float(),
-                      verts3d=torch.from_numpy(gt_verts[i][None]).float())
+            gt.update(hand_joints3d_cam=torch.from_numpy(gt_xyz[i][None]).float(),
+                      hand_verts3d_cam=torch.from_numpy(gt_verts[i][None]).float())
         sample.gt_instances = InstanceData(**gt)
         sample.pred_instances = InstanceData(
             hand_joints3d=joints_rel[None].astype(np.float32),
@@ -55,10 +55,10 @@ def _expected_arrays(samples):
             mano[mano_index] = joints[simple_index]
         xyz.append(mano * OPENGL)
         verts.append((sample['pred_instances']['hand_verts3d'][0] * sign + root) * OPENGL)
-        if 'joints3d' in sample['gt_instances']:
-            gt = sample['gt_instances']['joints3d'][0].double().numpy()
+        if 'hand_joints3d_cam' in sample['gt_instances']:
+            gt = sample['gt_instances']['hand_joints3d_cam'][0].double().numpy()
             gt_xyz.append(np.stack([gt[MANO_TO_SIMPLE.index(k)] for k in range(21)]) * OPENGL)
-            gt_verts.append(sample['gt_instances']['verts3d'][0].double().numpy() * OPENGL)
+            gt_verts.append(sample['gt_instances']['hand_verts3d_cam'][0].double().numpy() * OPENGL)
     return np.array(xyz), np.array(verts), np.array(gt_xyz), np.array(gt_verts)
 
 

@@ -87,7 +87,7 @@ def _rolled_targets(sample) -> np.ndarray:
     linear = linear / np.sqrt(abs(np.linalg.det(linear)))
     roll = np.eye(3)
     roll[:2, :2] = linear
-    joints = sample.gt_instances.joints3d[0].double().numpy()
+    joints = sample.gt_instances.hand_joints3d_cam[0].double().numpy()
     return (joints - joints[0]) @ roll.T
 
 
