@@ -84,7 +84,7 @@ class HandObjectContactMetric(BaseMetric):
     are MANO's (``<mano_root>/MANO_RIGHT.pkl``), closed at the wrist. The object mesh is
     ``<obj_model_root>/<obj_name>/textured_simple.obj`` at the predicted pose
     (``pred_instances.obj_rot`` / ``obj_trans``, model -> camera). The reference row uses
-    ``gt_instances.verts3d`` and ``gt_instances.obj_pose``.
+    ``gt_instances.hand_verts3d_cam`` and ``gt_instances.obj_pose``.
 
     Each object model is turned once into an :class:`ObjectContactGrid` (model frame,
     ``voxel_size`` lattice, winding-number occupancy, exact distances); per frame the hand is
@@ -100,8 +100,8 @@ class HandObjectContactMetric(BaseMetric):
     * ``gt_*``: the same four on the GT meshes (the annotation's own plausibility).
     * ``frames_scored``.
 
-    Frames without a hand (``gt_instances.verts3d`` missing) or without a GT object pose are
-    skipped and counted in the log. A class whose mesh file is missing or unreadable is
+    Frames without a hand (``gt_instances.hand_verts3d_cam`` missing) or without a GT object
+    pose are skipped and counted in the log. A class whose mesh file is missing or unreadable is
     skipped with a warning naming the file and the class; a degenerate mesh (no faces,
     NaN vertices) raises a ValueError naming the file.
 
@@ -155,7 +155,8 @@ class HandObjectContactMetric(BaseMetric):
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         """Store the hand vertices, wrist, flip flag and object poses of each sample."""
         for sample in data_samples:
-            gt_verts = get_instance(sample, 'gt_instances', 'verts3d', (778, 3), required=False)
+            gt_verts = get_instance(sample, 'gt_instances', 'hand_verts3d_cam', (778, 3),
+                                    required=False)
             gt_pose = get_instance(sample, 'gt_instances', 'obj_pose', (3, 4), required=False)
             if gt_verts is None or gt_pose is None:
                 self.results.append(dict(skipped=True))
@@ -212,7 +213,8 @@ class HandObjectContactMetric(BaseMetric):
                         'object pose skipped')
         if not results:
             raise ValueError('HandObjectContactMetric: no frame has both a hand '
-                             '(gt_instances.verts3d) and an object pose (gt_instances.obj_pose)')
+                             '(gt_instances.hand_verts3d_cam) and an object pose '
+                             '(gt_instances.obj_pose)')
         ids = [r['sample_idx'] for r in results]
         valid = finite_sample_mask(
             [np.stack([r[k] for r in results]).reshape(len(results), -1)

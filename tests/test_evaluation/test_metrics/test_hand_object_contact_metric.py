@@ -46,9 +46,9 @@ def frames(ho3d_raw_root):
     for i in range(len(dataset)):
         sample = dataset[i]['data_samples']
         gt = sample.gt_instances
-        if 'verts3d' not in gt or gt.obj_pose.abs().sum() == 0:
+        if 'hand_verts3d_cam' not in gt or gt.obj_pose.abs().sum() == 0:
             continue
-        rel = gt.verts3d.numpy() - gt.root_joint.numpy()[:, None]
+        rel = gt.hand_verts3d_cam.numpy() - gt.root_joint.numpy()[:, None]
         if sample.metainfo['flip']:
             rel[..., 0] *= -1
         sample.pred_instances = InstanceData(
@@ -85,7 +85,7 @@ def test_metric_equals_the_exact_functions_on_gt_meshes(frames):
                                               'textured_simple.obj'))
         pose = gt.obj_pose[0].numpy().astype(np.float64)
         obj = verts @ pose[:, :3].T + pose[:, 3]
-        hand = gt.verts3d[0].numpy().astype(np.float64)
+        hand = gt.hand_verts3d_cam[0].numpy().astype(np.float64)
         dist.append(hand_object_distance(hand, obj, faces)[0])
         vol.append(intersection_volume(hand, hand_faces, obj, faces, 0.002)[0])
         obman.append(intersection_volume_obman(hand, hand_faces, obj, faces, 0.005)[0])
