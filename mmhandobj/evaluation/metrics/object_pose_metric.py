@@ -58,6 +58,7 @@ class ObjectPoseMetric(BaseMetric):
       error, pixels of the ``rep_frame`` image.
     * ``ADD-S_median_mm``, ``OCE_median_mm``, ``REP_median_px``: their medians, which one
       absurd pose cannot move (a single PnP outlier kilometres away dominates a mean).
+    * ``ADD-S_mm_<name>``, ``ADD-S_median_mm_<name>``: the ADD-S mean and median of each class.
     * ``implausible_count`` and ``implausible_ratio`` (of the frames with a GT object pose):
       predicted poses whose model centroid is not finite, lies behind the camera, or lies
       outside ``plausible_depth``; each is logged as a warning with its frame id (metainfo
@@ -248,6 +249,8 @@ class ObjectPoseMetric(BaseMetric):
             if name not in self.exclude_from_mean:
                 add_rates.append(scores[f'ADD-0.1D_{name}'])
                 rep_rates.append(scores[f'REP-5px_{name}'])
+            scores[f'ADD-S_mm_{name}'] = float(adds.mean() * _M_TO_MM)
+            scores[f'ADD-S_median_mm_{name}'] = float(np.median(adds) * _M_TO_MM)
             adds_all.append(adds)
             rep_all.append(rep)
             oce_all.append(center_error(points.mean(axis=0), *pose))
