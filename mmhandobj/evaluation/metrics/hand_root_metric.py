@@ -47,8 +47,9 @@ class HandRootMetric(BaseMetric):
       that holds them on some frames only, the two MPJPE keys cover those frames.
     * ``frames_scored`` (solved root), ``frames_abs_scored`` (solved root and GT joints).
 
-    Frames without a GT wrist (DexYCB frames without a hand) are skipped and counted in the
-    log. Non-finite predicted joints: ``nan_policy`` as in the other metrics.
+    Frames without a GT wrist (``root_joint`` missing, or NaN as on DexYCB frames without a
+    hand) are skipped and counted in the log. Non-finite predicted joints: ``nan_policy`` as in
+    the other metrics.
 
     Args:
         nan_policy: ``'exclude'`` or ``'raise'`` for non-finite ``hand_joints3d``.
@@ -71,7 +72,7 @@ class HandRootMetric(BaseMetric):
         """Store the solved and GT wrists, the predicted joints and (when given) the GT joints."""
         for sample in data_samples:
             gt_root = get_instance(sample, 'gt_instances', 'root_joint', (3, ), required=False)
-            if gt_root is None:
+            if gt_root is None or not np.isfinite(gt_root).all():  # NaN: no hand (DexYCB)
                 self.results.append(dict(no_root=True))
                 continue
             self.results.append(dict(

@@ -52,11 +52,14 @@ def _evaluate(samples):
 
 def test_scores_match_hand_computation(hand):
     samples = _frames(hand)
-    no_hand = HandObjectDataSample(metainfo=dict(sample_idx=3))  # DexYCB frame without a hand
-    no_hand.gt_instances = InstanceData()
-    no_hand.pred_instances = InstanceData(hand_joints3d=np.zeros((1, 21, 3)),
-                                          hand_root=np.zeros((1, 3)))
-    scores = _evaluate(samples + [no_hand.to_dict()])
+    for idx, gt in ((3, dict(root_joint=torch.full((1, 3), float('nan')))),  # DexYCB, no hand
+                    (4, dict())):  # no wrist field at all
+        no_hand = HandObjectDataSample(metainfo=dict(sample_idx=idx))
+        no_hand.gt_instances = InstanceData(**gt)
+        no_hand.pred_instances = InstanceData(hand_joints3d=np.zeros((1, 21, 3)),
+                                              hand_root=np.zeros((1, 3)))
+        samples.append(no_hand.to_dict())
+    scores = _evaluate(samples)
     expected = {
         'hand/root_error_mm': (5.0 + 12.0) / 2,
         'hand/root_error_median_mm': (5.0 + 12.0) / 2,
