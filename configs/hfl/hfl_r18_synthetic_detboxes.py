@@ -10,28 +10,9 @@
 # logged as a warning); fallback='image' drops the box instead.
 _base_ = [
     '../_base_/default_runtime.py', '../_base_/models/hfl_r18.py',
-    '../_base_/datasets/synthetic_ho3d.py', '../_base_/schedules/synthetic_adam_10e_step8.py'
+    '../_base_/datasets/synthetic_ho3d_detboxes.py',
+    '../_base_/schedules/synthetic_adam_10e_step8.py'
 ]
 
-# The validation pipeline of datasets/synthetic_ho3d.py with LoadDetectedBoxes after the loading.
-det_pipeline = [
-    dict(type='LoadHandObjectImage', on_error='raise'),
-    dict(type='LoadDetectedBoxes', det_file='data/synthetic/fcos_mbv3s_sm3_dets.json',
-         score_thr=0.3, obj_selection='score', fallback='gt', hand_side='gt',
-         obj_model_root={{_base_.obj_model_root}}),
-    dict(type='LoadObjectMask'),
-    dict(type='GenerateHandVertices', mano_root={{_base_.mano_root}}),
-    dict(type='CanonicalizeHandSide'),
-    dict(type='GetHandObjectCrop', expand={{_base_.crop_expand}}),
-    dict(type='HandObjectAffine', input_size={{_base_.input_size}}, interpolation='bilinear'),
-    dict(type='GenerateHandObjectTargets', hand_expand=1.1, obj_expand=1.0,
-         mask_size={{_base_.mask_size}}),
-    dict(type='PackHandObjectInputs'),
-]
-# The held-out sequences (the validation frames), with the detected boxes.
-test_dataloader = dict(
-    persistent_workers=False,
-    dataset=dict(split='val', val_sequences={{_base_.val_sequences}}, pipeline=det_pipeline))
-test_evaluator = {{_base_.val_evaluator}}
 default_hooks = dict(logger=dict(interval=10))
 custom_hooks = [dict(type='RNGStateHook'), dict(type='ValidateBeforeTrainHook')]
