@@ -49,6 +49,8 @@ train_cfg = dict(max_epochs={epochs}, val_interval=1000)
 default_hooks = dict(logger=dict(interval=1))
 """
 METRIC_LINE = re.compile(r'Epoch\(test\).*')
+#: MMEngine's folder (relative to the working directory) for gathering results on the CPU.
+SHARED_COLLECT_DIR = '.dist_test'
 #: Seconds between polls of a running launch.
 POLL_S = 0.5
 
@@ -112,6 +114,11 @@ def main() -> None:
     nodes = [base / 'node0', base / 'node1']
     for node in nodes:
         node.mkdir(parents=True, exist_ok=True)
+    # MMEngine gathers evaluation results through files in <cwd>/.dist_test, which every node
+    # must see (a shared filesystem on a cluster): node 1's is a link to node 0's
+    (nodes[0] / SHARED_COLLECT_DIR).mkdir(exist_ok=True)
+    if not (nodes[1] / SHARED_COLLECT_DIR).exists():
+        (nodes[1] / SHARED_COLLECT_DIR).symlink_to(nodes[0] / SHARED_COLLECT_DIR)
     config = base / 'tiny_two_node.py'
     config.write_text(TINY_CONFIG.format(base=str(CONFIG), epochs=1))
 
@@ -151,8 +158,7 @@ def main() -> None:
     port = _free_port()
     kill_dirs = [node / 'kill' for node in nodes]
     for node in kill_dirs:
-        node.mkdir(exist_ok=True)
-        (node / 'data').mkdir(exist_ok=True)
+        (node / 'data').mkdir(parents=True, exist_ok=True)
     for node, kill in zip(nodes, kill_dirs):  # reuse each node's world
         target = kill / 'data' / 'synthetic'
         if not target.exists():
