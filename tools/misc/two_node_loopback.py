@@ -67,13 +67,16 @@ def state_digest(state: Dict[str, torch.Tensor]) -> str:
 
 @HOOKS.register_module()
 class StateDigestHook(Hook):
-    """Write ``state_digest_rank<R>.txt`` (the model's :func:`state_digest`) to the work dir of
-    every rank when training ends."""
+    """Write ``state_digest_rank<R>.txt`` to the work dir of every rank when training ends: the
+    :func:`state_digest` of the parameters, then of the whole state dict (with the buffers:
+    BatchNorm statistics, which DDP takes from rank 0 at each forward, so after the last step
+    every rank holds those of its own last batch)."""
 
     def after_train(self, runner) -> None:
         model = getattr(runner.model, 'module', runner.model)
         path = Path(runner.work_dir) / f'state_digest_rank{runner.rank}.txt'
-        path.write_text(state_digest(model.state_dict()))
+        path.write_text(f'{state_digest(dict(model.named_parameters()))}\n'
+                        f'{state_digest(model.state_dict())}')
 
 
 def _free_port() -> int:
@@ -130,12 +133,16 @@ def main() -> None:
     train_s = time.monotonic() - start
     ckpt = nodes[0] / 'work' / 'epoch_1.pth'
     saved = state_digest(torch.load(ckpt, map_location='cpu', weights_only=False)['state_dict'])
-    ranks = [(node / 'work' / f'state_digest_rank{rank}.txt').read_text()
-             for rank, node in enumerate(nodes)]
-    print(f'training: 2 nodes x 1 process, {train_s:.0f} s; state digests rank 0 '
-          f'{ranks[0][:16]}, rank 1 {ranks[1][:16]}, checkpoint {saved[:16]}')
-    if not ranks[0] == ranks[1] == saved:
+    (params0, state0), (params1, state1) = [
+        (node / 'work' / f'state_digest_rank{rank}.txt').read_text().split()
+        for rank, node in enumerate(nodes)]
+    print(f'training: 2 nodes x 1 process, {train_s:.0f} s; parameter digests rank 0 '
+          f'{params0[:16]}, rank 1 {params1[:16]}; state dict digests rank 0 {state0[:16]}, '
+          f'checkpoint {saved[:16]} (rank 1 {state1[:16]}: its own last BatchNorm statistics)')
+    if params0 != params1:
         raise SystemExit('the ranks ended with different weights')
+    if state0 != saved:
+        raise SystemExit("the checkpoint is not rank 0's state")
 
     port = _free_port()
     test = [_launch('dist_test.sh', [str(config), str(ckpt), '1', '--work-dir', 'test'],
