@@ -48,7 +48,8 @@ test_dataloader = dict(num_workers=0, persistent_workers=False, dataset=dict(num
 train_cfg = dict(max_epochs={epochs}, val_interval=1000)
 default_hooks = dict(logger=dict(interval=1))
 """
-METRIC_LINE = re.compile(r'Epoch\(test\).*')
+#: The test's metric line: ``Epoch(test) [N/N]  name: value ...  data_time: ...``.
+METRIC_LINE = re.compile(r'Epoch\(test\) +\[\d+/\d+\] +(\S+/\S+: .*?) +data_time')
 #: MMEngine's folder (relative to the working directory) for gathering results on the CPU.
 SHARED_COLLECT_DIR = '.dist_test'
 #: Seconds between polls of a running launch.
@@ -148,17 +149,16 @@ def main() -> None:
     test = [_launch('dist_test.sh', [str(config), str(ckpt), '1', '--work-dir', 'test'],
                     node, rank, port, args.timeout) for rank, node in enumerate(nodes)]
     _wait(test, nodes, 'dist_test.sh')
-    two_node = METRIC_LINE.search(_log(nodes[0], 'dist_test.sh')).group(0)
+    two_node = METRIC_LINE.search(_log(nodes[0], 'dist_test.sh')).group(1)
     single = subprocess.run(
         [sys.executable, str(ROOT / 'tools' / 'test.py'), str(config), str(ckpt), '--work-dir',
          'test_single'], cwd=nodes[0], capture_output=True, text=True,
         env=dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=str(ROOT)))
     if single.returncode != 0:
         raise SystemExit(f'single-process test failed:\n{single.stderr[-3000:]}')
-    one = METRIC_LINE.search(single.stdout + single.stderr).group(0)
-    strip = lambda line: re.sub(r'^.*?Epoch\(test\) +\[\d+/\d+\] +', '', line)  # noqa: E731
-    print(f'two-node test: {strip(two_node)}\nsingle process: {strip(one)}')
-    if strip(two_node).split('data_time')[0] != strip(one).split('data_time')[0]:
+    one = METRIC_LINE.search(single.stdout + single.stderr).group(1)
+    print(f'two-node test: {two_node}\nsingle process: {one}')
+    if two_node != one:
         raise SystemExit('the two-node metrics differ from the single-process ones')
 
     config.write_text(TINY_CONFIG.format(base=str(CONFIG), epochs=1000))
