@@ -80,6 +80,15 @@ class StateDigestHook(Hook):
                         f'{state_digest(model.state_dict())}')
 
 
+def _descendants(pid: int) -> List[int]:
+    """``pid`` and all its descendants (Linux ``/proc``): torchrun starts each worker in a
+    session of its own, so killing the launch's process group would leave the worker alive."""
+    pids = [pid]
+    for child in Path(f'/proc/{pid}/task/{pid}/children').read_text().split():
+        pids += _descendants(int(child))
+    return pids
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(('127.0.0.1', 0))
@@ -173,16 +182,18 @@ def main() -> None:
     survivor, victim = [_launch('dist_train.sh', [str(config), '1', '--work-dir', 'work'],
                                 node, rank, port, args.timeout)
                         for rank, node in enumerate(kill_dirs)]
-    while 'Epoch(train) [1][2/' not in _log(kill_dirs[0], 'dist_train.sh'):
+    while not re.search(r'Epoch\(train\) +\[1\]\[2/', _log(kill_dirs[0], 'dist_train.sh')):
         if survivor.poll() is not None:
             raise SystemExit('node 0 ended before the kill')
         time.sleep(POLL_S)
-    os.killpg(victim.pid, signal.SIGKILL)
+    for pid in _descendants(victim.pid):  # node 1: its launcher, torchrun and the worker
+        os.kill(pid, signal.SIGKILL)
     killed = time.monotonic()
     try:
         code = survivor.wait(timeout=args.timeout + 60)
     except subprocess.TimeoutExpired:
-        os.killpg(survivor.pid, signal.SIGKILL)
+        for pid in _descendants(survivor.pid):
+            os.kill(pid, signal.SIGKILL)
         raise SystemExit(f'node 0 still runs {args.timeout + 60} s after node 1 was '
                          'killed') from None
     log = _log(kill_dirs[0], 'dist_train.sh')
