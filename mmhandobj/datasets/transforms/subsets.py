@@ -1,0 +1,115 @@
+"""Per-frame tags that split an evaluation into subsets: hand occlusion and hand-object distance."""
+from typing import Dict, Optional
+
+import cv2
+import numpy as np
+from mmcv.transforms import BaseTransform
+from scipy.spatial import cKDTree
+
+from mmhandobj.registry import TRANSFORMS
+from mmhandobj.structures import pinhole_project
+
+from ..object_models import ObjectModelBank
+
+
+def hand_occlusion(hand_points_img: np.ndarray, obj_mask: np.ndarray) -> float:
+    """Fraction of the hand's projected area covered by the object mask.
+
+    The hand's area is the filled convex hull of its projected points (pixel centres at
+    integer coordinates, hull edges included, as ``cv2.fillConvexPoly`` draws them), clipped
+    to the image.
+
+    Args:
+        hand_points_img: ``(N, 2)`` projected hand points (vertices or joints), pixels of the
+            original image.
+        obj_mask: ``(H, W)`` object mask of the same image, non-zero = object.
+
+    Returns:
+        Covered hull pixels / hull pixels, in [0, 1]; NaN when no hull pixel lies in the
+        image or a point is not finite.
+    """
+    points = np.asarray(hand_points_img, np.float64)
+    if not np.isfinite(points).all():
+        return float('nan')
+    height, width = obj_mask.shape[:2]
+    hull = cv2.convexHull(np.round(points).astype(np.int32))
+    # fill only the hull's box (clipped to the image): cheap at any image size
+    lo = np.maximum(hull.reshape(-1, 2).min(0), 0)
+    hi = np.minimum(hull.reshape(-1, 2).max(0) + 1, (width, height))
+    if (hi <= lo).any():
+        return float('nan')
+    canvas = np.zeros((hi[1] - lo[1], hi[0] - lo[0]), np.uint8)
+    cv2.fillConvexPoly(canvas, hull - lo.astype(np.int32), 1)
+    area = int(canvas.sum())
+    if area == 0:
+        return float('nan')
+    covered = int(np.count_nonzero(canvas & (obj_mask[lo[1]:hi[1], lo[0]:hi[0]] != 0)))
+    return covered / area
+
+
+@TRANSFORMS.register_module()
+class ComputeHandObjectSubsets(BaseTransform):
+    """Tag a frame with its hand occlusion and hand-object distance (for subset metrics).
+
+    From the ground truth of the original, un-mirrored image (so it must run before
+    :class:`CanonicalizeHandSide`, after :class:`LoadObjectMask` and, when listed,
+    :class:`GenerateHandVertices`):
+
+    * ``hand_occlusion``: :func:`hand_occlusion` of the hand (``hand_verts3d_cam`` when
+      present, else the 21 ``hand_joints3d_cam``, whose hull is a little smaller than the
+      hand's silhouette) projected with ``ori_cam_intr``, against ``obj_mask_full`` (the
+      visible object pixels). NaN without a hand, without a mask or with a point at depth <= 0.
+    * ``hand_obj_distance`` (metres, only with ``obj_model_root``): the smallest distance
+      between those hand points and the object's model points (``points.xyz``) at the GT
+      ``obj_pose``; NaN without a hand or an object. Model points sample the surface every
+      few millimetres, so the value is the surface distance to within that spacing.
+
+    Required keys: ``ori_cam_intr``; optional: ``has_hand``, ``hand_verts3d_cam`` or
+    ``hand_joints3d_cam``, ``obj_mask_full``, ``has_obj``, ``obj_name``, ``obj_pose``. Added
+    keys: ``hand_occlusion`` (float), ``hand_obj_distance`` (float, with ``obj_model_root``);
+    :class:`PackHandObjectInputs` packs both into the metainfo.
+
+    Args:
+        obj_model_root: Folder with ``<name>/points.xyz``, or None to skip the distance.
+    """
+
+    def __init__(self, obj_model_root: Optional[str] = None) -> None:
+        self.obj_model_root = obj_model_root
+        self._objects = None if obj_model_root is None else ObjectModelBank(obj_model_root)
+        self._trees: Dict[str, cKDTree] = {}
+
+    @staticmethod
+    def _hand_points(results: dict) -> Optional[np.ndarray]:
+        """``(N, 3)`` GT hand points in the original camera (metres), or None."""
+        if not results.get('has_hand', True):
+            return None
+        for key in ('hand_verts3d_cam', 'hand_joints3d_cam'):
+            if key in results:
+                return np.asarray(results[key], np.float64)
+        return None
+
+    def _distance(self, results: dict, hand: np.ndarray) -> float:
+        if not results.get('has_obj', False) or 'obj_pose' not in results:
+            return float('nan')
+        name = results['obj_name']
+        if name not in self._trees:
+            self._trees[name] = cKDTree(self._objects.points64(name))
+        pose = np.asarray(results['obj_pose'], np.float64)
+        # hand in the model frame: R^T (p - t), as rows: (p - t) @ R
+        in_model = (hand - pose[:, 3]) @ pose[:, :3]
+        return float(self._trees[name].query(in_model)[0].min())
+
+    def transform(self, results: dict) -> dict:
+        hand = self._hand_points(results)
+        occlusion = float('nan')
+        if hand is not None and 'obj_mask_full' in results and (hand[:, 2] > 0).all():
+            cam = np.asarray(results['ori_cam_intr'], np.float64)
+            occlusion = hand_occlusion(pinhole_project(hand, cam), results['obj_mask_full'])
+        results['hand_occlusion'] = occlusion
+        if self._objects is not None:
+            results['hand_obj_distance'] = (float('nan') if hand is None
+                                            else self._distance(results, hand))
+        return results
+
+    def __repr__(self) -> str:
+        return f'{type(self).__name__}(obj_model_root={self.obj_model_root!r})'
