@@ -21,7 +21,7 @@ test_pipeline = [
     dict(type='LoadHandObjectImage', on_error='raise'),
     dict(type='LoadObjectMask'),
     # subset tags (hand occlusion, hand-object distance) for the metrics' subset keys
-    dict(type='ComputeHandObjectSubsets', obj_model_root=data_root + '/models'),
+    dict(type='ComputeHandObjectSubsets'),
     dict(type='CanonicalizeHandSide'),
     dict(type='GetHandObjectCrop', expand=1.5),
     dict(type='HandObjectAffine', input_size=256, interpolation='nearest'),

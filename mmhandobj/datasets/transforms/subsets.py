@@ -1,5 +1,5 @@
 """Per-frame tags that split an evaluation into subsets: hand occlusion and hand-object distance."""
-from typing import Dict, Optional
+from typing import Dict, Optional, Tuple
 
 import cv2
 import numpy as np
@@ -59,24 +59,27 @@ class ComputeHandObjectSubsets(BaseTransform):
       present, else the 21 ``hand_joints3d_cam``, whose hull is a little smaller than the
       hand's silhouette) projected with ``ori_cam_intr``, against ``obj_mask_full`` (the
       visible object pixels). NaN without a hand, without a mask or with a point at depth <= 0.
-    * ``hand_obj_distance`` (metres, only with ``obj_model_root``): the smallest distance
-      between those hand points and the object's model points (``points.xyz``) at the GT
-      ``obj_pose``; NaN without a hand or an object. Model points sample the surface every
-      few millimetres, so the value is the surface distance to within that spacing.
+    * ``hand_obj_distance`` (metres): the smallest distance between those hand points and the
+      object's model points (``<obj_model_root>/<obj_name>/points.xyz``) at the GT
+      ``obj_pose``; NaN without a hand, an object or a model root. Model points sample the
+      surface every few millimetres, so the value is the surface distance to within that
+      spacing.
 
     Required keys: ``ori_cam_intr``; optional: ``has_hand``, ``hand_verts3d_cam`` or
-    ``hand_joints3d_cam``, ``obj_mask_full``, ``has_obj``, ``obj_name``, ``obj_pose``. Added
-    keys: ``hand_occlusion`` (float), ``hand_obj_distance`` (float, with ``obj_model_root``);
-    :class:`PackHandObjectInputs` packs both into the metainfo.
+    ``hand_joints3d_cam``, ``obj_mask_full``, ``has_obj``, ``obj_name``, ``obj_pose``,
+    ``obj_model_root`` (the dataset gives it). Added keys: ``hand_occlusion`` and
+    ``hand_obj_distance`` (floats), which :class:`PackHandObjectInputs` packs into the
+    metainfo.
 
     Args:
-        obj_model_root: Folder with ``<name>/points.xyz``, or None to skip the distance.
+        obj_model_root: Folder with ``<name>/points.xyz``; None (default): the sample's
+            ``obj_model_root``, the dataset's own.
     """
 
     def __init__(self, obj_model_root: Optional[str] = None) -> None:
         self.obj_model_root = obj_model_root
-        self._objects = None if obj_model_root is None else ObjectModelBank(obj_model_root)
-        self._trees: Dict[str, cKDTree] = {}
+        self._banks: Dict[str, ObjectModelBank] = {}
+        self._trees: Dict[Tuple[str, str], cKDTree] = {}
 
     @staticmethod
     def _hand_points(results: dict) -> Optional[np.ndarray]:
@@ -89,15 +92,17 @@ class ComputeHandObjectSubsets(BaseTransform):
         return None
 
     def _distance(self, results: dict, hand: np.ndarray) -> float:
-        if not results.get('has_obj', False) or 'obj_pose' not in results:
+        root = self.obj_model_root or results.get('obj_model_root')
+        if not results.get('has_obj', False) or 'obj_pose' not in results or not root:
             return float('nan')
-        name = results['obj_name']
-        if name not in self._trees:
-            self._trees[name] = cKDTree(self._objects.points64(name))
+        key = (root, results['obj_name'])
+        if key not in self._trees:
+            bank = self._banks.setdefault(root, ObjectModelBank(root))
+            self._trees[key] = cKDTree(bank.points64(key[1]))
         pose = np.asarray(results['obj_pose'], np.float64)
         # hand in the model frame: R^T (p - t), as rows: (p - t) @ R
         in_model = (hand - pose[:, 3]) @ pose[:, :3]
-        return float(self._trees[name].query(in_model)[0].min())
+        return float(self._trees[key].query(in_model)[0].min())
 
     def transform(self, results: dict) -> dict:
         hand = self._hand_points(results)
@@ -106,9 +111,8 @@ class ComputeHandObjectSubsets(BaseTransform):
             cam = np.asarray(results['ori_cam_intr'], np.float64)
             occlusion = hand_occlusion(pinhole_project(hand, cam), results['obj_mask_full'])
         results['hand_occlusion'] = occlusion
-        if self._objects is not None:
-            results['hand_obj_distance'] = (float('nan') if hand is None
-                                            else self._distance(results, hand))
+        results['hand_obj_distance'] = (float('nan') if hand is None
+                                        else self._distance(results, hand))
         return results
 
     def __repr__(self) -> str:
