@@ -1,10 +1,9 @@
 """Per-frame tags that split an evaluation into subsets: hand occlusion and hand-object distance."""
 from typing import Dict, Optional, Tuple
 
-import cv2
 import numpy as np
 from mmcv.transforms import BaseTransform
-from scipy.spatial import cKDTree
+from scipy.spatial import ConvexHull, QhullError, cKDTree
 
 from mmhandobj.registry import TRANSFORMS
 from mmhandobj.structures import pinhole_project
@@ -15,9 +14,9 @@ from ..object_models import ObjectModelBank
 def hand_occlusion(hand_points_img: np.ndarray, obj_mask: np.ndarray) -> float:
     """Fraction of the hand's projected area covered by the object mask.
 
-    The hand's area is the filled convex hull of its projected points (pixel centres at
-    integer coordinates, hull edges included, as ``cv2.fillConvexPoly`` draws them), clipped
-    to the image.
+    The hand's area is the set of image pixels whose centre (integer coordinates, as
+    :func:`~mmhandobj.structures.pinhole_project` gives them) lies inside or on the convex hull
+    of the projected hand points; only the hull's bounding box is visited.
 
     Args:
         hand_points_img: ``(N, 2)`` projected hand points (vertices or joints), pixels of the
@@ -25,26 +24,30 @@ def hand_occlusion(hand_points_img: np.ndarray, obj_mask: np.ndarray) -> float:
         obj_mask: ``(H, W)`` object mask of the same image, non-zero = object.
 
     Returns:
-        Covered hull pixels / hull pixels, in [0, 1]; NaN when no hull pixel lies in the
-        image or a point is not finite.
+        Covered hull pixels / hull pixels, in [0, 1]; NaN when a point is not finite, the
+        points span no area or no hull pixel lies in the image.
     """
-    points = np.asarray(hand_points_img, np.float64)
-    if not np.isfinite(points).all():
+    points = np.asarray(hand_points_img, np.float64).reshape(-1, 2)
+    if len(points) < 3 or not np.isfinite(points).all():
+        return float('nan')
+    try:
+        corners = points[ConvexHull(points).vertices]  # counter-clockwise
+    except QhullError:  # collinear or coincident points
         return float('nan')
     height, width = obj_mask.shape[:2]
-    hull = cv2.convexHull(np.round(points).astype(np.int32))
-    # fill only the hull's box (clipped to the image): cheap at any image size
-    lo = np.maximum(hull.reshape(-1, 2).min(0), 0)
-    hi = np.minimum(hull.reshape(-1, 2).max(0) + 1, (width, height))
+    lo = np.maximum(np.ceil(corners.min(0)), 0).astype(int)
+    hi = np.minimum(np.floor(corners.max(0)) + 1, (width, height)).astype(int)
     if (hi <= lo).any():
         return float('nan')
-    canvas = np.zeros((hi[1] - lo[1], hi[0] - lo[0]), np.uint8)
-    cv2.fillConvexPoly(canvas, hull - lo.astype(np.int32), 1)
-    area = int(canvas.sum())
+    grid_u, grid_v = np.meshgrid(np.arange(lo[0], hi[0]), np.arange(lo[1], hi[1]))
+    inside = np.ones(grid_u.shape, bool)
+    for start, end in zip(corners, np.roll(corners, -1, axis=0)):
+        edge = end - start
+        inside &= edge[0] * (grid_v - start[1]) - edge[1] * (grid_u - start[0]) >= 0
+    area = int(inside.sum())
     if area == 0:
         return float('nan')
-    covered = int(np.count_nonzero(canvas & (obj_mask[lo[1]:hi[1], lo[0]:hi[0]] != 0)))
-    return covered / area
+    return int(np.count_nonzero(inside & (obj_mask[lo[1]:hi[1], lo[0]:hi[0]] != 0))) / area
 
 
 @TRANSFORMS.register_module()
