@@ -20,7 +20,6 @@ train_pipeline = [
 ]
 test_pipeline = [
     dict(type='LoadHandObjectImage', on_error='raise'),
-    dict(type='LoadObjectMask'),
     # subset tags (hand occlusion, hand-object distance) for the metrics' subset keys
     dict(type='ComputeHandObjectSubsets'),
     dict(type='CanonicalizeHandSide'),

@@ -8,6 +8,7 @@ from scipy.spatial import ConvexHull, QhullError, cKDTree
 from mmhandobj.registry import TRANSFORMS
 from mmhandobj.structures import pinhole_project
 
+from ..annotation_file import decode_mask
 from ..object_models import ObjectModelBank
 
 
@@ -60,8 +61,10 @@ class ComputeHandObjectSubsets(BaseTransform):
 
     * ``hand_occlusion``: :func:`hand_occlusion` of the hand (``hand_verts3d_cam`` when
       present, else the 21 ``hand_joints3d_cam``, whose hull is a little smaller than the
-      hand's silhouette) projected with ``ori_cam_intr``, against ``obj_mask_full`` (the
-      visible object pixels). NaN without a hand, without a mask or with a point at depth <= 0.
+      hand's silhouette) projected with ``ori_cam_intr``, against the visible object pixels:
+      ``obj_mask_full`` when :class:`LoadObjectMask` ran, else the frame's ``obj_mask_rle``
+      decoded here (and left in place). NaN without a hand, without a mask or with a point at
+      depth <= 0.
     * ``hand_obj_distance`` (metres): the smallest distance between those hand points and the
       object's model points (``<obj_model_root>/<obj_name>/points.xyz``) at the GT
       ``obj_pose``; NaN without a hand, an object or a model root. Model points sample the
@@ -69,10 +72,10 @@ class ComputeHandObjectSubsets(BaseTransform):
       spacing.
 
     Required keys: ``ori_cam_intr``; optional: ``has_hand``, ``hand_verts3d_cam`` or
-    ``hand_joints3d_cam``, ``obj_mask_full``, ``has_obj``, ``obj_name``, ``obj_pose``,
-    ``obj_model_root`` (the dataset gives it). Added keys: ``hand_occlusion`` and
-    ``hand_obj_distance`` (floats), which :class:`PackHandObjectInputs` packs into the
-    metainfo.
+    ``hand_joints3d_cam``, ``obj_mask_full`` or ``obj_mask_rle`` with ``ori_shape``,
+    ``has_obj``, ``obj_name``, ``obj_pose``, ``obj_model_root`` (the dataset gives it). Added
+    keys: ``hand_occlusion`` and ``hand_obj_distance`` (floats), which
+    :class:`PackHandObjectInputs` packs into the metainfo.
 
     Args:
         obj_model_root: Folder with ``<name>/points.xyz``; None (default): the sample's
@@ -107,12 +110,28 @@ class ComputeHandObjectSubsets(BaseTransform):
         in_model = (hand - pose[:, 3]) @ pose[:, :3]
         return float(self._trees[key].query(in_model)[0].min())
 
+    @staticmethod
+    def _mask(results: dict) -> Optional[np.ndarray]:
+        """The ``(H, W)`` object mask of the original image, or None."""
+        if 'obj_mask_full' in results:
+            return results['obj_mask_full']
+        if 'obj_mask_rle' not in results:
+            return None
+        try:
+            return decode_mask(results['obj_mask_rle'], *results['ori_shape'])
+        except ValueError as err:
+            raise ValueError(f'{results.get("ann_file", "annotation file")}: field "mask_rle" '
+                             f'of frame {results.get("frame_key")} ({results.get("img_path")}): '
+                             f'{err}; re-run the converter') from None
+
     def transform(self, results: dict) -> dict:
         hand = self._hand_points(results)
         occlusion = float('nan')
-        if hand is not None and 'obj_mask_full' in results and (hand[:, 2] > 0).all():
-            cam = np.asarray(results['ori_cam_intr'], np.float64)
-            occlusion = hand_occlusion(pinhole_project(hand, cam), results['obj_mask_full'])
+        if hand is not None and (hand[:, 2] > 0).all():
+            mask = self._mask(results)
+            if mask is not None:
+                cam = np.asarray(results['ori_cam_intr'], np.float64)
+                occlusion = hand_occlusion(pinhole_project(hand, cam), mask)
         results['hand_occlusion'] = occlusion
         results['hand_obj_distance'] = (float('nan') if hand is None
                                         else self._distance(results, hand))
