@@ -31,7 +31,8 @@ class HandObjectBaseDataset(BaseDataset):
         mano_pose_flat (bool: the stored pose is flat-hand-mean for its side, else relative to
         the side's own hands_mean), mano_shape ((10,)),
         has_obj (bool), obj_name (str), obj_cls (int), obj_pose ((3, 4)), obj_kps3d ((21, 3) m,
-        model frame), obj_kps2d ((21, 2) px), obj_diameter (float, m), obj_mask_rle (bytes).
+        model frame), obj_kps2d ((21, 2) px), obj_diameter (float, m), obj_mask_rle (bytes),
+        obj_model_root (str, the folder of the object models).
         Joints are in the 'simple' order; all geometry is OpenCV, original un-mirrored image.
 
     Args:
@@ -182,4 +183,5 @@ class HandObjectBaseDataset(BaseDataset):
                 obj_diameter=self.objects.diameter(name))
         start, end = col['mask_offsets'][i], col['mask_offsets'][i + 1]
         info['obj_mask_rle'] = col['mask_rle'][start:end].tobytes()
+        info['obj_model_root'] = self.obj_model_root
         return info

@@ -26,14 +26,14 @@ ROOT = Path(__file__).parents[2]
 HO3D_CONFIG = str(ROOT / 'configs' / 'hfl' / 'hfl_r50_ho3d.py')
 DEXYCB_CONFIG = str(ROOT / 'configs' / 'hfl' / 'hfl_r50_dexycb.py')
 #: Small test settings: one process, no workers, the tiny trunk of ``tests/conftest.py`` on
-#: 96x96 crops with 16x16 RoIs (as the quick start). Pipeline step 3 is ``HandObjectAffine``,
-#: step 4 ``GenerateHandObjectTargets``.
+#: 96x96 crops with 16x16 RoIs (as the quick start). Pipeline step 4 is ``HandObjectAffine``,
+#: step 5 ``GenerateHandObjectTargets``.
 RUN_OPTIONS = ['test_dataloader.num_workers=0', 'test_dataloader.persistent_workers=False',
                'test_dataloader.batch_size=64', 'model.backbone.depth=18',
                'model.neck.in_channels=[64,128,256,512]', 'model.roi_extractor.output_size=16',
                'model.hand_head.roi_size=16', 'model.hand_head.encoder_stages=3',
-               'test_dataloader.dataset.pipeline.3.input_size=96',
-               'test_dataloader.dataset.pipeline.4.mask_size=16']
+               'test_dataloader.dataset.pipeline.4.input_size=96',
+               'test_dataloader.dataset.pipeline.5.mask_size=16']
 
 
 @pytest.fixture(scope='module')

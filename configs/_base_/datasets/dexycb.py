@@ -19,6 +19,8 @@ train_pipeline = [
 ]
 test_pipeline = [
     dict(type='LoadHandObjectImage', on_error='raise'),
+    # subset tags (hand occlusion, hand-object distance) for the metrics' subset keys
+    dict(type='ComputeHandObjectSubsets'),
     dict(type='CanonicalizeHandSide'),
     dict(type='GetHandObjectCrop', expand=1.5),
     dict(type='HandObjectAffine', input_size=256, interpolation='nearest'),

@@ -35,6 +35,8 @@ val_pipeline = [
     dict(type='LoadHandObjectImage', on_error='raise'),
     dict(type='LoadObjectMask'),
     dict(type='GenerateHandVertices', mano_root=mano_root),
+    # subset tags (hand occlusion, hand-object distance) for the metrics' subset keys
+    dict(type='ComputeHandObjectSubsets'),
     dict(type='CanonicalizeHandSide'),
     dict(type='GetHandObjectCrop', expand=crop_expand),
     dict(type='HandObjectAffine', input_size=input_size, interpolation='bilinear'),

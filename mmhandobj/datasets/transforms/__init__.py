@@ -6,12 +6,15 @@ from .formatting import PackHandObjectInputs
 from .hand_mesh import GenerateHandVertices
 from .loading import ImageReadError, LoadHandObjectImage, LoadObjectMask, read_image
 from .photometric import HandObjectPhotometric
+from .subsets import ComputeHandObjectSubsets, hand_occlusion
 from .targets import GenerateHandObjectTargets
 
 __all__ = [
-    'CanonicalizeHandSide', 'DetectionRandomFlip', 'GenerateDetectionTargets',
+    'CanonicalizeHandSide', 'ComputeHandObjectSubsets', 'DetectionRandomFlip',
+    'GenerateDetectionTargets',
     'GenerateHandObjectTargets', 'GenerateHandVertices', 'GetHandObjectCrop', 'HandObjectAffine',
     'HandObjectPhotometric', 'ImageReadError', 'LoadDetectedBoxes', 'LoadHandObjectImage',
     'LoadObjectMask',
-    'PackDetectionInputs', 'PackHandObjectInputs', 'pick_hand_and_object', 'read_image'
+    'PackDetectionInputs', 'PackHandObjectInputs', 'hand_occlusion', 'pick_hand_and_object',
+    'read_image'
 ]

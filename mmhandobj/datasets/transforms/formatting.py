@@ -26,6 +26,8 @@ _GT_FIELDS = (
 _HAND_ONLY = ('joints2d', 'mano_pose', 'mano_shape', 'hand_joints3d_cam')
 _META_KEYS = ('img_path', 'sample_idx', 'dataset_name', 'ori_shape', 'img_shape', 'hand_side',
               'flip', 'cam_intr', 'ori_cam_intr', 'crop_affine', 'obj_name', 'obj_cls')
+#: Metainfo keys packed when present (subset tags of ComputeHandObjectSubsets).
+_OPTIONAL_META_KEYS = ('hand_occlusion', 'hand_obj_distance')
 
 
 @TRANSFORMS.register_module()
@@ -35,7 +37,8 @@ class PackHandObjectInputs(BaseTransform):
     Required keys: ``img`` ((h, w, 3) uint8 BGR), the metainfo keys ``img_path``,
     ``sample_idx``, ``dataset_name``, ``ori_shape``, ``img_shape``, ``hand_side``, ``flip``,
     ``cam_intr``, ``ori_cam_intr``, ``crop_affine`` (``obj_name``/``obj_cls`` default to
-    ``''``/0). Packed when present (``gt_instances``, leading dimension 1, float32 tensors;
+    ``''``/0); ``hand_occlusion`` and ``hand_obj_distance`` (floats) when present. Packed
+    when present (``gt_instances``, leading dimension 1, float32 tensors;
     results key -> field): ``hand_bbox`` -> ``hand_bboxes``, ``obj_bbox`` -> ``obj_bboxes``,
     ``joints2d`` (crop pixels by now) -> ``hand_joints2d_crop``, ``obj_kps2d`` ->
     ``obj_kps2d_crop``, and under their own names ``mano_pose``, ``mano_shape``, ``obj_mask``,
@@ -64,6 +67,7 @@ class PackHandObjectInputs(BaseTransform):
             else:
                 raise KeyError(f'{results.get("img_path")}: PackHandObjectInputs needs key '
                                f'{key!r} (missing transform?)')
+        meta.update((key, float(results[key])) for key in _OPTIONAL_META_KEYS if key in results)
         for key in ('cam_intr', 'ori_cam_intr', 'crop_affine'):
             meta[key] = np.asarray(meta[key], np.float32)
         gt = InstanceData()

@@ -19,6 +19,7 @@ from ..functional import (
     root_relative_to_camera,
 )
 from .hand_joints2d import hand_joints2d_pair, hand_joints2d_scores
+from .subsets import subset_means, subset_tags
 
 #: AUC thresholds of the dex-ycb-toolkit HPE evaluator: linspace(0, 50 mm, 100).
 _TOOLKIT_AUC = (0.0, 50.0, 100)
@@ -56,6 +57,11 @@ class DexYCBHandMetric(BaseMetric):
     before the float64 evaluation. The index written is metainfo ``index_key``, which must be
     the sample's index in the toolkit's ``get_dataset(name)``.
 
+    Subsets (``subsets=True``, on by default): ``MPJPE_mm`` and ``PA-MPJPE_mm`` (HFL-Net
+    protocol) over each subset of :mod:`~mmhandobj.evaluation.metrics.subsets` as
+    ``subset/<subset>/<key>``, with the frame count as ``subset/<subset>/frames``; the keys
+    above, the toolkit's included, are unchanged.
+
     Non-finite predictions: ``nan_policy='exclude'`` (default) logs their count and
     ``sample_idx`` and leaves them out of the means (and out of the result file); ``'raise'``
     raises a ValueError.
@@ -64,6 +70,7 @@ class DexYCBHandMetric(BaseMetric):
         toolkit_result_file: Path of the toolkit result ``.txt`` to write, or None.
         index_key: Metainfo key holding the toolkit sample index.
         nan_policy: ``'exclude'`` or ``'raise'``.
+        subsets: Add the subset keys (see above).
         collect_device: See :class:`mmengine.evaluator.BaseMetric`.
         prefix: Metric name prefix; defaults to ``'dexycb'``.
     """
@@ -74,6 +81,7 @@ class DexYCBHandMetric(BaseMetric):
                  toolkit_result_file: Optional[str] = None,
                  index_key: str = 'sample_idx',
                  nan_policy: str = 'exclude',
+                 subsets: bool = True,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
@@ -82,6 +90,7 @@ class DexYCBHandMetric(BaseMetric):
         self.toolkit_result_file = toolkit_result_file
         self.index_key = index_key
         self.nan_policy = nan_policy
+        self.subsets = subsets
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         """Store predicted joints, GT joints, GT root, flip flag and indices per sample.
@@ -101,7 +110,8 @@ class DexYCBHandMetric(BaseMetric):
                 root=get_instance(sample, 'gt_instances', 'root_joint', (3, )),
                 gt_joints=gt_joints,
                 flip=bool(get_meta(sample, 'flip', False, required=False)),
-                joints2d=hand_joints2d_pair(sample)))
+                joints2d=hand_joints2d_pair(sample),
+                tags=subset_tags(sample)))
 
     def _toolkit_scores(self, pred_mm: np.ndarray, gt: np.ndarray,
                         indices: np.ndarray) -> Dict[str, float]:
@@ -148,9 +158,11 @@ class DexYCBHandMetric(BaseMetric):
         if len(pred) == 0:
             raise ValueError('DexYCBHandMetric: no sample with a finite prediction to score')
         aligned = align_umeyama(pred, gt)
+        distances = {'MPJPE_mm': _distances(pred * 1000, gt * 1000),
+                     'PA-MPJPE_mm': _distances(aligned * 1000, gt * 1000)}
         scores = {
-            'MPJPE_mm': float(_distances(pred * 1000, gt * 1000).mean()),
-            'PA-MPJPE_mm': float(_distances(aligned * 1000, gt * 1000).mean()),
+            'MPJPE_mm': float(distances['MPJPE_mm'].mean()),
+            'PA-MPJPE_mm': float(distances['PA-MPJPE_mm'].mean()),
             'frames_scored': len(pred),
             'frames_without_hand': num_no_hand,
         }
@@ -159,4 +171,8 @@ class DexYCBHandMetric(BaseMetric):
             scores.update(self._toolkit_scores(pred * 1000, gt, indices))
         scores.update(hand_joints2d_scores([r['joints2d'] for r in results], ids,
                                            self.nan_policy, 'DexYCBHandMetric'))
+        if self.subsets:
+            scores.update(subset_means(
+                {key: value.mean(1) for key, value in distances.items()},
+                [r['tags'] for r, ok in zip(results, valid) if ok]))
         return scores

@@ -22,13 +22,16 @@ from ..functional import (
     format_ho3d_scores,
     ho3d_scores,
     load_ho3d_gt,
+    point_distances,
     root_relative_to_camera,
 )
 from .hand_joints2d import hand_joints2d_pair, hand_joints2d_scores
+from .subsets import subset_means, subset_tags
 
 #: Fingertip joints (thumb, index, middle, ring, pinky) in the 'simple' order.
 _SIMPLE_TIPS = [4, 8, 12, 16, 20]
 _COUNT_CHECKS = ('warn', 'raise', 'ignore')
+_M_TO_CM = 100.0
 
 
 @METRICS.register_module()
@@ -58,6 +61,11 @@ class HO3DMetric(BaseMetric):
     ``f_*score_*`` as fractions (``xyz_procrustes_al_mean3d`` x 10 is the PA-MPJPE in mm that
     papers quote; ``f_al_score_5`` / ``f_al_score_15`` are their F@5 / F@15).
 
+    Subsets (``subsets=True``, on by default): ``xyz_mean3d`` and ``xyz_procrustes_al_mean3d``
+    (cm, the official keys' per-frame means) over each subset of
+    :mod:`~mmhandobj.evaluation.metrics.subsets` as ``subset/<subset>/<key>``, with the frame
+    count as ``subset/<subset>/frames``; the official keys are unchanged.
+
     Non-finite predictions: with ``nan_policy='exclude'`` (default) the affected samples are
     logged (count and ``sample_idx``) and left out of the scores; they are written to
     ``pred.json`` as all-zero frames so that the file keeps the server's frame count. With
@@ -81,6 +89,7 @@ class HO3DMetric(BaseMetric):
             ids: the network always predicts a right hand).
         nan_policy: ``'exclude'`` or ``'raise'`` (see above).
         num_workers: Threads for the F-score nearest-neighbour searches (-1: all CPUs).
+        subsets: Add the subset keys (see above).
         collect_device: See :class:`mmengine.evaluator.BaseMetric`.
         prefix: Metric name prefix; defaults to ``'ho3d'``.
     """
@@ -96,6 +105,7 @@ class HO3DMetric(BaseMetric):
                  fingertips: str = 'joints',
                  nan_policy: str = 'exclude',
                  num_workers: int = 1,
+                 subsets: bool = True,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
@@ -119,6 +129,7 @@ class HO3DMetric(BaseMetric):
         self.fingertips = fingertips
         self.nan_policy = nan_policy
         self.num_workers = num_workers
+        self.subsets = subsets
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         """Store the predictions, root, flip flag and (when present) GT of each sample."""
@@ -138,7 +149,8 @@ class HO3DMetric(BaseMetric):
                                        required=False),
                 gt_verts=get_instance(sample, 'gt_instances', 'hand_verts3d_cam', (778, 3),
                                       required=False),
-                joints2d=hand_joints2d_pair(sample)))
+                joints2d=hand_joints2d_pair(sample),
+                tags=subset_tags(sample)))
 
     def _check_count(self, count: int) -> None:
         if self.expected_count is None or count == self.expected_count:
@@ -219,4 +231,11 @@ class HO3DMetric(BaseMetric):
                 file.write(format_ho3d_scores(scores))
         scores.update(hand_joints2d_scores([r['joints2d'] for r in results], ids,
                                            self.nan_policy, 'HO3DMetric'))
+        if self.subsets:
+            per_frame = {
+                key: point_distances(xyz[valid], gt_xyz[valid], alignment).mean(1) * _M_TO_CM
+                for key, alignment in (('xyz_mean3d', 'none'),
+                                       ('xyz_procrustes_al_mean3d', 'procrustes'))}
+            scores.update(subset_means(
+                per_frame, [r['tags'] for r, ok in zip(results, valid) if ok]))
         return scores

@@ -20,6 +20,7 @@ from ..functional import (
     finite_sample_mask,
     reprojection_error,
 )
+from .subsets import score_subsets, subset_masks, subset_tags
 
 #: DexYCB classes scored with ADD-S by HFL-Net (``_YCB_CLASSES`` ids 13, 16, 20, 21).
 DEXYCB_SYMMETRIC_OBJECTS = ('024_bowl', '036_wood_block', '052_extra_large_clamp',
@@ -65,6 +66,11 @@ class ObjectPoseMetric(BaseMetric):
       ``img_path``, else ``sample_idx``). They stay in the means and medians above (the
       means remain comparable with published numbers); the count says how many there are.
 
+    Subsets (``subsets=True``, on by default): ``ADD-S_mm`` and ``ADD-S_median_mm`` over the
+    hand-object proximity and occlusion subsets of :mod:`~mmhandobj.evaluation.metrics.subsets`
+    (the per-class ones are the keys above) as ``subset/<subset>/<key>``, with the frame count
+    as ``subset/<subset>/frames``; the keys above are unchanged.
+
     Frames without a GT object pose (DexYCB frames whose grasped object has no ``pose_y``) are
     skipped and counted in the log; every frame with one is scored, with or without a hand.
 
@@ -91,6 +97,7 @@ class ObjectPoseMetric(BaseMetric):
         plausible_depth: ``(near, far)`` metres: camera depth range of a plausible object
             centroid (default :data:`PLAUSIBLE_OBJECT_DEPTH`, 0.2-2 m, which holds HO3D's
             and DexYCB's objects).
+        subsets: Add the subset keys (see above).
         collect_device: See :class:`mmengine.evaluator.BaseMetric`.
         prefix: Metric name prefix; defaults to ``'obj'``.
     """
@@ -107,6 +114,7 @@ class ObjectPoseMetric(BaseMetric):
                  exclude_from_mean: Sequence[str] = (),
                  nan_policy: str = 'exclude',
                  plausible_depth: Tuple[float, float] = PLAUSIBLE_OBJECT_DEPTH,
+                 subsets: bool = True,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
@@ -133,6 +141,7 @@ class ObjectPoseMetric(BaseMetric):
         self.exclude_from_mean = set(exclude_from_mean)
         self.nan_policy = nan_policy
         self.plausible_depth = (near, far)
+        self.subsets = subsets
         self.objects = ObjectModelBank(obj_model_root)
 
     def model_points(self, obj_name: str) -> np.ndarray:
@@ -164,7 +173,8 @@ class ObjectPoseMetric(BaseMetric):
                 gt_trans=gt_pose[:, 3],
                 cam_intr=np.asarray(get_meta(sample, intr_key), dtype=np.float64),
                 diameter=self._packed_diameter(sample),
-                flip=bool(get_meta(sample, 'flip', False, required=False))))
+                flip=bool(get_meta(sample, 'flip', False, required=False)),
+                tags=subset_tags(sample)))
 
     @staticmethod
     def _packed_diameter(sample: dict) -> Optional[float]:
@@ -231,7 +241,7 @@ class ObjectPoseMetric(BaseMetric):
             raise ValueError('ObjectPoseMetric: no sample with a finite prediction to score')
 
         scores: Dict[str, float] = {}
-        add_rates, rep_rates, adds_all, oce_all, rep_all = [], [], [], [], []
+        add_rates, rep_rates, adds_all, oce_all, rep_all, tags = [], [], [], [], [], []
         for name in sorted(groups):
             group = groups[name]
             points = self.model_points(name)
@@ -252,6 +262,7 @@ class ObjectPoseMetric(BaseMetric):
             scores[f'ADD-S_mm_{name}'] = float(adds.mean() * _M_TO_MM)
             scores[f'ADD-S_median_mm_{name}'] = float(np.median(adds) * _M_TO_MM)
             adds_all.append(adds)
+            tags += [r['tags'] for r in group]
             rep_all.append(rep)
             oce_all.append(center_error(points.mean(axis=0), *pose))
         if add_rates:
@@ -265,4 +276,9 @@ class ObjectPoseMetric(BaseMetric):
         scores['REP_px'] = float(rep_all.mean())
         scores['REP_median_px'] = float(np.median(rep_all))
         scores.update(implausible)
+        if self.subsets:
+            scores.update(score_subsets(
+                lambda mask: {'ADD-S_mm': float(adds_all[mask].mean() * _M_TO_MM),
+                              'ADD-S_median_mm': float(np.median(adds_all[mask]) * _M_TO_MM)},
+                subset_masks(tags, by_object=False)))
         return scores
