@@ -11,11 +11,6 @@ _base_ = [
 ]
 
 test_dataloader = {{_base_.val_dataloader}}
-test_evaluator = [
-    dict(type='HO3DMetric', version=None), {{_base_.object_metric}}, dict(type='HandRootMetric'),
-    # physical plausibility with the hand placed at its solved wrist (phys/*; phys/gt_* on GT)
-    dict(type='HandObjectContactMetric', obj_model_root={{_base_.obj_model_root}},
-         mano_root={{_base_.mano_root}}, root='pred')
-]
+test_evaluator = {{_base_.noroot_test_evaluator}}
 default_hooks = dict(logger=dict(interval=10))
 custom_hooks = [dict(type='RNGStateHook'), dict(type='ValidateBeforeTrainHook')]

@@ -91,3 +91,11 @@ test_dataloader = dict(
 object_metric = dict(type='ObjectPoseMetric', obj_model_root=obj_model_root, symmetric_objects=[])
 val_evaluator = [dict(type='HO3DMetric', version=None), object_metric]
 test_evaluator = [dict(type='HO3DMetric', version=None, gt_dir=data_root), object_metric]
+# The protocol without ground truth at test time (*_noroot.py): the same metrics plus the
+# solved wrist against the GT wrist (HandRootMetric) and physical plausibility with the hand at
+# its solved wrist (HandObjectContactMetric: phys/*, and phys/gt_* on the GT meshes).
+noroot_test_evaluator = [
+    dict(type='HO3DMetric', version=None), object_metric, dict(type='HandRootMetric'),
+    dict(type='HandObjectContactMetric', obj_model_root=obj_model_root, mano_root=mano_root,
+         root='pred'),
+]
