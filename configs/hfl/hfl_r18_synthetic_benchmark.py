@@ -24,3 +24,5 @@ custom_hooks = [dict(type='RNGStateHook'), dict(type='ValidateBeforeTrainHook')]
 # longer runs started (non-finite at epochs 10 and 18); with lr_mult 0.1 the gradient norm
 # stays at 200-250 and the run is stable.
 optim_wrapper = dict(paramwise_cfg=dict(custom_keys={'_fusion': dict(lr_mult=0.1)}))
+# Measured with the authors' block (no QK norm, see models/hfl_r18.py): kept so.
+model = dict(obj_to_hand_fusion=dict(qk_norm=False), hand_to_obj_fusion=dict(qk_norm=False))

@@ -10,3 +10,5 @@ test_cfg = dict(type='TestLoop')
 optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=2e-3),
                      clip_grad=dict(max_norm=10.0))
 param_scheduler = [dict(type='StepLR', step_size=8, gamma=0.1, by_epoch=True)]
+# tools/train.py --auto-scale-lr: lr x (total batch / 8).
+auto_scale_lr = dict(enable=False, base_batch_size=8)

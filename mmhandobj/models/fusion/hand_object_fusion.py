@@ -23,6 +23,8 @@ class _AttentionFusion(BaseModule):
         num_heads (int): Attention heads.
         mlp_ratio (float): MLP hidden width / C.
         num_layers (int): Number of blocks (reference 1).
+        qk_norm (bool): Layer-normalise each head's queries and keys
+            (:class:`AttentionBlock`; reference False).
         detach_context (bool): Stop the gradient into the partner features (reference True).
         cbam (bool): Insert a :class:`CBAM` on the query before the attention.
         cbam_cfg (dict, optional): Keyword arguments of :class:`CBAM` besides ``channels``;
@@ -34,11 +36,11 @@ class _AttentionFusion(BaseModule):
 
     def __init__(self, channels: int, num_heads: int, mlp_ratio: float, num_layers: int,
                  detach_context: bool, cbam: bool, cbam_cfg: Optional[dict],
-                 init_cfg) -> None:
+                 init_cfg, qk_norm: bool = False) -> None:
         super().__init__(init_cfg=hfl_head_init_cfg() if init_cfg is None else init_cfg)
         self.detach_context = detach_context
         self.layers = nn.ModuleList(
-            [AttentionBlock(channels, num_heads, mlp_ratio) for _ in range(num_layers)])
+            [AttentionBlock(channels, num_heads, mlp_ratio, qk_norm) for _ in range(num_layers)])
         use_cbam = cbam or cbam_cfg is not None
         self.cbam = CBAM(channels, **(cbam_cfg or {})) if use_cbam else None
 
@@ -69,7 +71,8 @@ class ObjectToHandFusion(_AttentionFusion):
     Args:
         in_channels (int): C, channels of each input RoI feature. Default 256.
         num_heads (int): Default 4. mlp_ratio (float): Default 4. num_layers (int): Default 1.
-        detach_context (bool), cbam (bool), cbam_cfg (dict), init_cfg: see the base class.
+        detach_context (bool), cbam (bool), cbam_cfg (dict), init_cfg, qk_norm (bool): see
+            the base class.
         cbam_gates_key (bool): With CBAM, feed the gated feature to the key/value as well
             as the query (the block's input gated, one reading of the reproduction report);
             False (default) keeps the key the raw concatenation. Requires CBAM.
@@ -78,9 +81,9 @@ class ObjectToHandFusion(_AttentionFusion):
     def __init__(self, in_channels: int = 256, num_heads: int = 4, mlp_ratio: float = 4.0,
                  num_layers: int = 1, detach_context: bool = True, cbam: bool = False,
                  cbam_cfg: Optional[dict] = None, cbam_gates_key: bool = False,
-                 init_cfg=None) -> None:
+                 init_cfg=None, qk_norm: bool = False) -> None:
         super().__init__(2 * in_channels, num_heads, mlp_ratio, num_layers, detach_context,
-                         cbam, cbam_cfg, init_cfg)
+                         cbam, cbam_cfg, init_cfg, qk_norm)
         if cbam_gates_key and self.cbam is None:
             raise ValueError('ObjectToHandFusion: cbam_gates_key=True needs CBAM (cbam=True '
                              'or cbam_cfg)')
@@ -117,14 +120,15 @@ class HandToObjectFusion(_AttentionFusion):
     Args:
         in_channels (int): C. Default 256.
         num_heads (int): Default 4. mlp_ratio (float): Default 4. num_layers (int): Default 1.
-        detach_context (bool), cbam (bool), cbam_cfg (dict), init_cfg: see the base class.
+        detach_context (bool), cbam (bool), cbam_cfg (dict), init_cfg, qk_norm (bool): see
+            the base class.
     """
 
     def __init__(self, in_channels: int = 256, num_heads: int = 4, mlp_ratio: float = 4.0,
                  num_layers: int = 1, detach_context: bool = True, cbam: bool = False,
-                 cbam_cfg: Optional[dict] = None, init_cfg=None) -> None:
+                 cbam_cfg: Optional[dict] = None, init_cfg=None, qk_norm: bool = False) -> None:
         super().__init__(in_channels, num_heads, mlp_ratio, num_layers, detach_context,
-                         cbam, cbam_cfg, init_cfg)
+                         cbam, cbam_cfg, init_cfg, qk_norm)
         self.in_channels = in_channels
 
     def forward(self, obj_feat: Tensor, inter_feat: Tensor) -> Tensor:

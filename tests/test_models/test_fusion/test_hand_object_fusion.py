@@ -8,7 +8,11 @@ from mmhandobj.models.fusion import CBAM, AttentionBlock, HandToObjectFusion, Ob
 
 
 def _explicit_block(block, query, key):
-    """Authors' CR Block written out: explicit softmax(q k^T d^-0.5) v, loops over heads."""
+    """Authors' CR Block written out: explicit softmax(q k^T d^-0.5) v, loops over heads.
+
+    With the block's optional QK norm, each head's q and k rows are standardised over their d
+    channels (biased variance) and scaled and shifted by the norms' parameters first.
+    """
     b, c, h, w = query.shape
     heads = block.num_heads
     d = c // heads
@@ -19,10 +23,18 @@ def _explicit_block(block, query, key):
 
     q, k, v = proj(block.encode_query, query), proj(block.encode_key, key), \
         proj(block.encode_value, key)
+    def head_norm(norm, x):
+        if norm is None:
+            return x
+        centred = x - x.mean(-1, keepdim=True)
+        std = torch.sqrt((centred**2).mean(-1, keepdim=True) + norm.eps)
+        return centred / std * norm.weight + norm.bias
+
     outs = []
     for i in range(heads):
         sl = slice(i * d, (i + 1) * d)
-        attn = torch.softmax(q[..., sl] @ k[..., sl].transpose(1, 2) * d**-0.5, dim=-1)
+        qi, ki = head_norm(block.norm_query, q[..., sl]), head_norm(block.norm_key, k[..., sl])
+        attn = torch.softmax(qi @ ki.transpose(1, 2) * d**-0.5, dim=-1)
         outs.append(attn @ v[..., sl])
     x = query.reshape(b, c, h * w).permute(0, 2, 1) + torch.cat(outs, dim=-1)
     mean = x.mean(-1, keepdim=True)
@@ -50,6 +62,35 @@ def test_sdpa_block_equals_explicit_softmax():
     # channels_last inputs give the same result
     torch.testing.assert_close(block(q.to(memory_format=torch.channels_last), k),
                                _explicit_block(block, q, k))
+
+
+def test_qk_norm_block_equals_written_out_and_bounds_the_logits():
+    block = AttentionBlock(16, num_heads=4, qk_norm=True).double()
+    _randomise(block)
+    assert {n for n, _ in block.named_parameters()} >= {
+        'norm_query.weight', 'norm_query.bias', 'norm_key.weight', 'norm_key.bias'}
+    assert block.norm_query.normalized_shape == (4,)  # one norm over each head's d channels
+    q = torch.randn(2, 16, 5, 6, dtype=torch.float64)
+    k = torch.randn(2, 16, 6, 5, dtype=torch.float64)
+    torch.testing.assert_close(block(q, k), _explicit_block(block, q, k))
+    # Scaling the features by 1e4 cannot sharpen the attention: with the conv biases zeroed,
+    # normalised q and k are scale-free (up to the norms' eps), so the attention weights are
+    # the same softmax as at scale 1.
+    with torch.no_grad():
+        block.encode_query.bias.zero_()
+        block.encode_key.bias.zero_()
+    weights = []
+    for scale in (1.0, 1e4):
+        qs = block.norm_query(block._heads(block.encode_query(q * scale)))
+        ks = block.norm_key(block._heads(block.encode_key(k * scale)))
+        weights.append(torch.softmax(qs @ ks.transpose(-1, -2) / 2.0, dim=-1))
+    torch.testing.assert_close(weights[0], weights[1], rtol=0, atol=1e-4)
+    # Without the norm the same scaling makes the logits 1e8 times larger.
+    plain = AttentionBlock(16, num_heads=4).double()
+    _randomise(plain)
+    logits = [plain._heads(plain.encode_query(q * s)) @ plain._heads(plain.encode_key(k * s))
+              .transpose(-1, -2) for s in (1.0, 1e4)]
+    assert logits[1].abs().max() > 1e7 * logits[0].abs().max()
 
 
 @pytest.mark.parametrize('channels_last', [False, True])
