@@ -15,6 +15,12 @@ from mmhandobj.registry import HOOKS
 _LARGEST_SHOWN = 5
 
 
+def module_group(parameter_name: str, depth: int) -> str:
+    """The first ``depth`` parts of a parameter's module path (``'obj_to_hand_fusion.layers'``)."""
+    module = parameter_name.split('.')[:-1] or [parameter_name]
+    return '.'.join(module[:depth])
+
+
 def module_grad_norms(model: torch.nn.Module, depth: int) -> Dict[str, torch.Tensor]:
     """L2 norm of the gradients of each module, grouped by the first ``depth`` parts of its path.
 
@@ -29,9 +35,8 @@ def module_grad_norms(model: torch.nn.Module, depth: int) -> Dict[str, torch.Ten
     groups: Dict[str, List[torch.Tensor]] = OrderedDict()
     for name, param in model.named_parameters():
         if param.grad is not None:
-            module = name.split('.')[:-1] or [name]  # the parameter's module path
-            key = '.'.join(module[:depth])
-            groups.setdefault(key, []).append(torch.linalg.vector_norm(param.grad.detach()))
+            norm = torch.linalg.vector_norm(param.grad.detach())
+            groups.setdefault(module_group(name, depth), []).append(norm)
     return {key: torch.linalg.vector_norm(torch.stack(norms)) for key, norms in groups.items()}
 
 
@@ -43,10 +48,13 @@ class NonFiniteGradHook(Hook):
     the backward pass); the step would then write NaN into the weights and every later loss
     is NaN, far from the cause. Before each step this hook computes the gradient norm of each
     module (module paths cut to ``depth`` parts) and, when one is not finite, stops naming
-    those modules (in parameter order; modules upstream of the one that blew up inherit its
-    non-finite gradient), the largest finite norms, and the epoch and iteration (1-based). One
-    host-device sync per step. AMP optimizer wrappers are left alone (their loss scaler skips
-    such steps by design).
+    the module where the overflow started, every module with a non-finite gradient, the
+    largest finite norms, and the epoch and iteration (1-based). Modules upstream of the one
+    that blew up inherit its non-finite gradient, so the start is the non-finite module that
+    the backward pass reaches first: the order in which the first step's backward pass
+    accumulates each module's gradients is recorded once (gradient-accumulation hooks,
+    removed after that step). One host-device sync per step. AMP optimizer wrappers are left
+    alone (their loss scaler skips such steps by design).
 
     Args:
         depth: Module-path components that form a group.
@@ -58,9 +66,24 @@ class NonFiniteGradHook(Hook):
         if depth < 1:
             raise ValueError(f'depth must be >= 1, got {depth}')
         self.depth = depth
+        #: Module group -> position in the backward pass (0: reached first, next to the loss).
+        self.backward_order: Dict[str, int] = {}
+        self._order_handles: List[Any] = []
+
+    def _record_backward_order(self, model: torch.nn.Module) -> None:
+        """Note each module group the first time the next backward pass accumulates into it."""
+        def note(group: str) -> None:
+            self.backward_order.setdefault(group, len(self.backward_order))
+
+        for name, param in model.named_parameters():
+            if param.requires_grad:
+                group = module_group(name, self.depth)
+                self._order_handles.append(param.register_post_accumulate_grad_hook(
+                    lambda _, group=group: note(group)))
 
     def before_train(self, runner: Any) -> None:
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        self._record_backward_order(model)
         wrappers = (list(runner.optim_wrapper.values())
                     if isinstance(runner.optim_wrapper, OptimWrapperDict)
                     else [runner.optim_wrapper])
@@ -82,6 +105,9 @@ class NonFiniteGradHook(Hook):
 
     def check(self, model: torch.nn.Module) -> None:
         """Raise ``FloatingPointError`` when a module's gradient norm is NaN or inf."""
+        for handle in self._order_handles:  # the order is known after one backward pass
+            handle.remove()
+        self._order_handles = []
         norms = module_grad_norms(model, self.depth)
         if not norms:
             return
@@ -91,6 +117,11 @@ class NonFiniteGradHook(Hook):
         values = values.float().cpu().tolist()
         bad = [f'{key} ({value})' for key, value in zip(norms, values)
                if not math.isfinite(value)]
+        # the non-finite module the backward pass reaches first (unknown order: the last in
+        # parameter order, usually the most downstream)
+        started = min((key for key, value in zip(norms, values) if not math.isfinite(value)),
+                      key=lambda key: (self.backward_order.get(key, math.inf),
+                                       -list(norms).index(key)))
         finite = sorted(((value, key) for key, value in zip(norms, values)
                          if math.isfinite(value)), reverse=True)
         largest = ', '.join(f'{key} {value:.3g}' for value, key in finite[:_LARGEST_SHOWN])
@@ -99,6 +130,8 @@ class NonFiniteGradHook(Hook):
         where = '' if epoch is None or step is None else (
             f' at epoch {epoch + 1}, iteration {step + 1}')
         raise FloatingPointError(
-            f'non-finite gradient norm{where} in {", ".join(bad)}; largest finite module '
-            f'gradient norms: {largest or "none"}. The step was not applied; lower the '
-            'learning rate of these modules or clip their gradients.')
+            f'non-finite gradient norm{where}, started in {started} (the first module of the '
+            f'backward pass with one; upstream modules inherit it); non-finite in '
+            f'{", ".join(bad)}; largest finite module gradient norms: {largest or "none"}. '
+            f'The step was not applied; lower the learning rate of {started} or clip its '
+            'gradients.')

@@ -54,12 +54,44 @@ def test_step_with_an_infinite_gradient_is_refused_naming_the_modules():
     with pytest.raises(FloatingPointError) as info:
         wrapper.update_params(loss)
     message = str(info.value)
-    assert 'non-finite gradient norm in backbone (' in message
+    assert 'started in fusion.attn (' in message
+    assert 'non-finite in backbone (' in message
     assert 'fusion.attn (' in message
     # downstream of the blow-up the gradients are finite and listed as such
     assert 'largest finite module gradient norms:' in message and 'head ' in message
     assert 'fusion.norm (' not in message
     assert all(torch.equal(a, p) for a, p in zip(before, model.parameters()))  # not applied
+
+
+class _LateNet(nn.Module):
+    """The blowing-up module is registered first but runs last: parameter order misleads."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.attn = nn.Linear(4, 4)
+        self.stem = nn.Linear(4, 4)
+        self.trunk = nn.Linear(4, 4)
+        self.head = nn.Linear(4, 1)
+        self.scale = 1.0
+
+    def forward(self, x):
+        feat = self.attn(self.trunk(self.stem(x)))
+        return self.head(_BlowUp.apply(feat, self.scale)).sum()
+
+
+def test_the_start_is_the_first_non_finite_module_of_the_backward_pass():
+    model = _LateNet()
+    wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
+    hook = NonFiniteGradHook(depth=1)
+    hook.before_train(SimpleNamespace(model=model, optim_wrapper=wrapper))
+    x = torch.randn(3, 4)
+    wrapper.update_params(model(x))
+    # backward order: the loss's neighbour first, the stem last
+    assert sorted(hook.backward_order, key=hook.backward_order.get) == [
+        'head', 'attn', 'trunk', 'stem']
+    model.scale = float('inf')
+    with pytest.raises(FloatingPointError, match=r'started in attn \(the first module'):
+        wrapper.update_params(model(x))
 
 
 def test_quick_start_and_runtime_configs_install_the_hook():
