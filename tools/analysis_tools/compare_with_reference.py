@@ -5,8 +5,9 @@ Examples (from the repository root, with a checkout of the authors' code in ``DI
     git clone https://github.com/lzfff12/HFL-Net DIR
     python tools/analysis_tools/compare_with_reference.py --reference-code DIR
     git clone https://github.com/stevenlsw/Semi-Hand-Object SHO
+    git clone https://github.com/hassony2/manopth MANOPTH
     python tools/analysis_tools/compare_with_reference.py --method sho --reference-code SHO \\
-        --manopth DIR/manopth
+        --manopth MANOPTH
 
 What is timed, on the CPU, both sides with the same shapes, random weights and random targets:
 
@@ -46,8 +47,9 @@ manopth needs chumpy only to read the MANO pickle; here the authors' MANO layers
 stand-in MANO arrays directly (the same arrays as ours): for HFL-Net through its vendored
 manopth's ``ready_arguments``, for Semi-Hand-Object through a stand-in module
 ``mano.webuser.smpl_handpca_wrapper_HAND_only`` (the MANO release's loader, which its
-``utils/manolayer_ho3d.py`` imports). Semi-Hand-Object also imports the ``manopth`` package
-(hassony2/manopth, which HFL-Net's checkout vendors): ``--manopth`` names a folder holding it.
+``utils/manolayer_ho3d.py`` imports). Semi-Hand-Object also imports the ``manopth`` package:
+``--manopth`` names a clone of hassony2/manopth (HFL-Net's vendored copy imports itself as
+``manopth.manopth`` and does not serve).
 No file of the authors' code is changed or copied.
 """
 import argparse
@@ -92,8 +94,10 @@ ROI_SIZE = 32
 #: Input side in pixels the anchor boxes of ``benchmark.py`` are given for.
 ANCHOR_INPUT_SIZE = 256
 #: Files of hassony2/manopth Semi-Hand-Object's MANO layer imports (relative to ``--manopth``).
-MANOPTH_FILES = ('manopth/__init__.py', 'manopth/tensutils.py', 'manopth/rodrigues_layer.py',
-                 'manopth/rotproj.py', 'manopth/rot6d.py')
+MANOPTH_FILES = ('manopth/__init__.py', 'manopth/argutils.py', 'manopth/tensutils.py',
+                 'manopth/rodrigues_layer.py', 'manopth/rotproj.py', 'manopth/rot6d.py')
+#: How HFL-Net's vendored manopth imports itself (it only runs from HFL-Net's root).
+VENDORED_MANOPTH_IMPORT = 'from manopth.manopth import'
 #: Module path of the MANO release's pickle loader (Semi-Hand-Object's MANO layer imports it).
 MANO_LOADER_MODULE = 'mano.webuser.smpl_handpca_wrapper_HAND_only'
 #: Prefix of the one stdout line a ``--side`` process reports its figures on.
@@ -191,18 +195,26 @@ def check_reference_code(path: str, method: str = 'hfl') -> str:
 
 
 def check_manopth(path: str) -> str:
-    """Absolute path of a folder holding hassony2/manopth's ``manopth`` package.
+    """Absolute path of a clone of hassony2/manopth (the folder holding its ``manopth``
+    package).
 
     Raises:
-        SystemExit: If ``path`` lacks one of :data:`MANOPTH_FILES` (the message names them
-            and where to get the package).
+        SystemExit: If ``path`` lacks one of :data:`MANOPTH_FILES`, or is HFL-Net's vendored
+            copy (whose modules import ``manopth.manopth``, so they run only from HFL-Net's
+            root); the message names the files or the copy, and where to get the package.
     """
     root = osp.abspath(path)
+    how = f'get it with `git clone {MANOPTH_REPO} {path}`'
     missing = [name for name in MANOPTH_FILES if not osp.isfile(osp.join(root, name))]
     if missing:
         raise SystemExit(f'error: --manopth {path} does not hold the manopth package: missing '
-                         f'{", ".join(missing)}; give a clone of {MANOPTH_REPO} or the '
-                         'manopth folder of the HFL-Net checkout')
+                         f'{", ".join(missing)}; {how}')
+    rodrigues = osp.join(root, 'manopth', 'rodrigues_layer.py')
+    with open(rodrigues, encoding='utf-8', errors='replace') as file:
+        if VENDORED_MANOPTH_IMPORT in file.read():
+            raise SystemExit(f'error: --manopth {path} is HFL-Net\'s vendored manopth (its '
+                             f'rodrigues_layer.py imports manopth.manopth), which does not '
+                             f'import as manopth; {how}')
     return root
 
 
@@ -250,7 +262,7 @@ def interleaving(rounds: int, runtimes: Sequence[str]) -> List[Tuple[int, str]]:
         (2, 'pytorch')]``.
     """
     return [(number, side) for number in range(1, rounds + 1)
-            for side in (REFERENCE_SIDE, *runtimes)]
+            for side in (*runtimes, REFERENCE_SIDE)]
 
 
 def infer_key(batch: int) -> str:
@@ -585,8 +597,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='our model and optimizer (default: configs/hfl/hfl_r50_ho3d.py, '
                         'with --method sho configs/sho/sho_r50_ho3d.py)')
     parser.add_argument('--manopth', default=None, metavar='DIR',
-                        help=f'--method sho: a folder holding the manopth package ({MANOPTH_REPO}'
-                        ', or the manopth folder of the HFL-Net checkout)')
+                        help=f'--method sho: a clone of {MANOPTH_REPO} (Semi-Hand-Object\'s MANO '
+                        'layer imports it)')
     parser.add_argument('--batch', type=int, default=8,
                         help='images per training step, HFL-Net (default: 8)')
     parser.add_argument('--infer-batches', type=int, nargs='+', default=None,
@@ -618,8 +630,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     if args.warmup < 0:
         parser.error(f'--warmup must be at least 0, got {args.warmup}')
     if args.method == 'sho' and args.manopth is None:
-        parser.error(f'--method sho needs --manopth DIR: a folder holding the manopth package '
-                     f'({MANOPTH_REPO}, or the manopth folder of the HFL-Net checkout)')
+        parser.error(f'--method sho needs --manopth DIR: a clone of {MANOPTH_REPO} '
+                     '(Semi-Hand-Object\'s MANO layer imports it)')
     args.runtimes = list(dict.fromkeys(args.runtimes))
     return args
 
