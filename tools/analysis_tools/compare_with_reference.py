@@ -262,7 +262,7 @@ def interleaving(rounds: int, runtimes: Sequence[str]) -> List[Tuple[int, str]]:
         (2, 'pytorch')]``.
     """
     return [(number, side) for number in range(1, rounds + 1)
-            for side in (*runtimes, REFERENCE_SIDE)]
+            for side in (REFERENCE_SIDE, *runtimes)]
 
 
 def infer_key(batch: int) -> str:
