@@ -1,34 +1,60 @@
-"""Speed of this HFL-Net against the authors' code (lzfff12/HFL-Net) on the same machine.
+"""Speed of this codebase against the authors' code on the same machine, sides interleaved.
 
-Example (from the repository root, with a checkout of the authors' code in ``DIR``)::
+Examples (from the repository root, with a checkout of the authors' code in ``DIR``)::
 
     git clone https://github.com/lzfff12/HFL-Net DIR
     python tools/analysis_tools/compare_with_reference.py --reference-code DIR
+    git clone https://github.com/stevenlsw/Semi-Hand-Object SHO
+    git clone https://github.com/hassony2/manopth MANOPTH
+    python tools/analysis_tools/compare_with_reference.py --method sho --reference-code SHO \\
+        --manopth MANOPTH
 
 What is timed, on the CPU, both sides with the same shapes, random weights and random targets:
 
-* the HFL-Net R50 training step at ``--batch`` (forward, losses, backward, Adam) on 256x256
-  images with the same hand and object boxes (``benchmark.py``'s anchor boxes);
-* inference at ``--batch`` (the network's forward, no PnP);
-* the MANO layer at ``--mano-batch``, forward and backward (45 axis-angle components, flat
-  hand mean).
+* ``--method hfl`` (default): the HFL-Net R50 training step at ``--batch`` (forward, losses,
+  backward, Adam) on 256x256 images with the same hand and object boxes (``benchmark.py``'s
+  anchor boxes); inference at each of ``--infer-batches`` (the network's forward, no PnP); the
+  MANO layer at ``--mano-batch``, forward and backward (45 axis-angle components, flat hand
+  mean).
+* ``--method sho``: Semi-Hand-Object R50 inference at its own setting, 512x512 crops, at each
+  of ``--infer-batches`` (default 4 and 1).
 
-Our side is exactly ``tools/analysis_tools/benchmark.py`` (``--modes train infer
---standin-mano``: the config's optimizer, folded BatchNorms and channels-last for inference, the
-CPU defaults) and ``benchmark_mano.py``'s forward+backward; the authors' side is their
-``HONet`` with their losses (``HOModel``, the weights of their HO3D options), their
-``torch.optim.Adam`` and their manopth ``ManoLayer``, timed with the same timers. Each
-measurement runs in a fresh process (``--side``), alternating authors, ours, authors, ours for
-``--rounds`` rounds, so that neither side inherits the other's caches and a drift of the
-machine hits both. Prints each round's figures and, per quantity, the median and the range of
-the ratios ours / authors (images/s; for MANO, their milliseconds over ours): higher is faster.
+The authors' side is their ``HONet`` (eval mode, no grad, for inference), for HFL-Net also
+their losses (``HOModel``, the weights of their HO3D options), their ``torch.optim.Adam`` and
+their manopth ``ManoLayer``. Our side runs the inference in each of ``--runtimes``:
 
-manopth needs chumpy only to read the MANO pickle; here its layer gets the stand-in MANO
-arrays directly (the same arrays as ours), so the authors' side needs nothing beyond this
-repository's requirements. No file of the authors' code is changed or copied.
+* ``pytorch``: exactly ``tools/analysis_tools/benchmark.py`` (``--standin-mano``: folded
+  BatchNorms, channels-last, the CPU P2 windows; the training step with the config's
+  optimizer) and, for HFL-Net, ``benchmark_mano.py``'s forward+backward;
+* ``onnxruntime``: the same network exported at each batch by
+  :func:`mmhandobj.apis.onnx_backend.export_onnx` (what ``tools/deployment/pytorch2onnx.py``
+  writes) to a temporary file, run by an onnxruntime session with ``--threads`` intra-op
+  threads; only ``session.run`` is timed (the export time is printed apart);
+* ``compile``: ``torch.compile`` of the inference-optimised network's ``forward_raw``; the
+  first call at each batch (compilation included) is reported apart from the steady state.
+
+Each runtime's outputs are compared with our plain eager forward (BatchNorms unfolded, NCHW,
+no P2 windows) on the timed input, and the worst relative difference
+(:func:`~mmhandobj.apis.onnx_backend.relative_difference`) is printed.
+
+Each measurement runs in a fresh process (``--side``), authors first and then each runtime, for
+``--rounds`` rounds (authors, pytorch, onnxruntime, authors, pytorch, ...), so that no side
+inherits another's caches and a drift of the machine's load hits all sides. Prints each
+round's figures and, per quantity and runtime, the median and the range of the ratios ours /
+authors (images/s; for MANO, their milliseconds over ours): higher is faster.
+
+manopth needs chumpy only to read the MANO pickle; here the authors' MANO layers get the
+stand-in MANO arrays directly (the same arrays as ours): for HFL-Net through its vendored
+manopth's ``ready_arguments``, for Semi-Hand-Object through a stand-in module
+``mano.webuser.smpl_handpca_wrapper_HAND_only`` (the MANO release's loader, which its
+``utils/manolayer_ho3d.py`` imports). Semi-Hand-Object also imports the ``manopth`` package:
+``--manopth`` names a clone of hassony2/manopth (HFL-Net's vendored copy imports itself as
+``manopth.manopth`` and does not serve).
+No file of the authors' code is changed or copied.
 """
 import argparse
 import contextlib
+import copy
 import importlib.util
 import json
 import os
@@ -36,33 +62,92 @@ import os.path as osp
 import statistics
 import subprocess
 import sys
+import tempfile
+import time
+from dataclasses import dataclass
 from types import ModuleType
-from typing import Dict, List, Sequence
+from typing import Callable, Dict, List, Sequence, Tuple
 
 import numpy as np
 
+#: The authors' repositories.
 REFERENCE_REPO = 'https://github.com/lzfff12/HFL-Net'
-#: Files of the authors' repository this tool imports (relative to its root).
-REFERENCE_FILES = ('model.py', 'networks/backbone_share.py', 'networks/mano_head.py',
-                   'manopth/manopth/manolayer.py')
-#: Classes ``model.py`` must define.
-REFERENCE_CLASSES = ('class HONet', 'class HOModel')
+SHO_REPO = 'https://github.com/stevenlsw/Semi-Hand-Object'
+MANOPTH_REPO = 'https://github.com/hassony2/manopth'
 #: The authors' HO3D options (their utils/options.py defaults): loss weights of ``HOModel``.
 REFERENCE_LOSS_WEIGHTS = dict(
     mano_lambda_verts3d=1e4, mano_lambda_joints3d=1e4, mano_lambda_manopose=10,
     mano_lambda_manoshape=0.1, mano_lambda_regulshape=0, mano_lambda_regulpose=0,
     lambda_joints2d=1e2, lambda_objects=5e2)
-#: Their interaction blocks (``--transformer_depth``, ``--transformer_head``).
+#: HFL-Net's interaction blocks (``--transformer_depth``, ``--transformer_head``).
 REFERENCE_TRANSFORMER = dict(transformer_depth=1, transformer_head=4)
+#: Semi-Hand-Object's network options (its utils/options.py defaults, utils/utils.py
+#: ``get_network``): one stack, 256 channels, one block, one CR block with one head.
+SHO_NETWORK = dict(stacks=1, channels=256, blocks=1, mano_neurons=[1024, 512],
+                   transformer_depth=1, transformer_head=1, reg_object=True)
+#: Semi-Hand-Object's change from HO3D to OpenGL camera axes (its ``get_network``).
+SHO_COORD_CHANGE = ((1.0, 0.0, 0.0), (0.0, -1.0, 0.0), (0.0, 0.0, -1.0))
 #: Their optimizer settings (traineval.py: Adam over the trainable parameters).
 REFERENCE_ADAM = dict(lr=1e-4, weight_decay=5e-4)
-#: Input side in pixels and RoI side in P2 cells (both sides).
-INPUT_SIZE = 256
+#: RoI side in P2 cells (both sides, both methods).
 ROI_SIZE = 32
+#: Input side in pixels the anchor boxes of ``benchmark.py`` are given for.
+ANCHOR_INPUT_SIZE = 256
+#: Files of hassony2/manopth Semi-Hand-Object's MANO layer imports (relative to ``--manopth``).
+MANOPTH_FILES = ('manopth/__init__.py', 'manopth/argutils.py', 'manopth/tensutils.py',
+                 'manopth/rodrigues_layer.py', 'manopth/rotproj.py', 'manopth/rot6d.py')
+#: How HFL-Net's vendored manopth imports itself (it only runs from HFL-Net's root).
+VENDORED_MANOPTH_IMPORT = 'from manopth.manopth import'
+#: Module path of the MANO release's pickle loader (Semi-Hand-Object's MANO layer imports it).
+MANO_LOADER_MODULE = 'mano.webuser.smpl_handpca_wrapper_HAND_only'
 #: Prefix of the one stdout line a ``--side`` process reports its figures on.
 RESULT_PREFIX = 'RESULT '
-#: The figures each side reports: training and inference images/s, MANO ms per call.
-QUANTITIES = ('train_img_s', 'infer_img_s', 'mano_fwd_bwd_ms')
+#: The authors' side, and our inference runtimes (each timed in its own process).
+REFERENCE_SIDE = 'reference'
+RUNTIMES = ('pytorch', 'onnxruntime', 'compile')
+DEFAULT_RUNTIMES = ('pytorch', 'onnxruntime')
+#: Seed of the random images (the same on every side).
+INPUT_SEED = 0
+
+
+@dataclass(frozen=True)
+class Method:
+    """One network compared with its authors' code.
+
+    Attributes:
+        label: Printed name.
+        repo: The authors' repository.
+        files: Files of their checkout this tool imports (relative to its root).
+        classes: Class definitions their network file must hold.
+        config: Our config (default of ``--config``).
+        input_size: Input side in pixels (square crops).
+        infer_batches: Default inference batch sizes.
+        train: Whether the training step and the MANO layer are timed too.
+    """
+    label: str
+    repo: str
+    files: Tuple[str, ...]
+    classes: Tuple[str, ...]
+    config: str
+    input_size: int
+    infer_batches: Tuple[int, ...]
+    train: bool
+
+
+METHODS = dict(
+    hfl=Method('HFL-Net R50', REFERENCE_REPO,
+               ('model.py', 'networks/backbone_share.py', 'networks/mano_head.py',
+                'manopth/manopth/manolayer.py'),
+               ('class HONet', 'class HOModel'), 'configs/hfl/hfl_r50_ho3d.py', 256, (8, 1),
+               True),
+    sho=Method('Semi-Hand-Object R50', SHO_REPO,
+               ('models.py', 'networks/backbone.py', 'networks/CR.py', 'networks/mano_head.py',
+                'utils/manolayer_ho3d.py'),
+               ('class HONet',), 'configs/sho/sho_r50_ho3d.py', 512, (4, 1), False),
+)
+#: Files of the HFL-Net checkout (kept under this name for the callers of the HFL-Net check).
+REFERENCE_FILES = METHODS['hfl'].files
+REFERENCE_CLASSES = METHODS['hfl'].classes
 
 
 def _sibling(name: str) -> ModuleType:
@@ -74,36 +159,62 @@ def _sibling(name: str) -> ModuleType:
     return module
 
 
-def check_reference_code(path: str) -> str:
-    """Absolute path of a checkout of the authors' HFL-Net code.
+def check_reference_code(path: str, method: str = 'hfl') -> str:
+    """Absolute path of a checkout of the authors' code of ``method``.
 
     Args:
         path: The folder given as ``--reference-code``.
+        method: A key of :data:`METHODS`.
 
     Returns:
         Its absolute path.
 
     Raises:
-        SystemExit: If ``path`` is not a folder, lacks one of :data:`REFERENCE_FILES`, or its
-            ``model.py`` does not define ``HONet`` and ``HOModel``; the message names what is
+        SystemExit: If ``path`` is not a folder, lacks one of the method's files, or its
+            network file does not define the method's classes; the message names what is
             missing and how to get the checkout.
     """
+    spec = METHODS[method]
     root = osp.abspath(path)
-    how = f'get it with `git clone {REFERENCE_REPO} {path}`'
+    how = f'get it with `git clone {spec.repo} {path}`'
     if not osp.isdir(root):
         raise SystemExit(f'error: --reference-code {path}: no such folder; {how}')
-    missing = [name for name in REFERENCE_FILES if not osp.isfile(osp.join(root, name))]
+    missing = [name for name in spec.files if not osp.isfile(osp.join(root, name))]
     if missing:
         raise SystemExit(f'error: --reference-code {path} is not a checkout of the authors\' '
-                         f'HFL-Net code ({REFERENCE_REPO}): missing {", ".join(missing)}; '
-                         f'{how}')
-    with open(osp.join(root, 'model.py'), encoding='utf-8', errors='replace') as file:
+                         f'{spec.label.split()[0]} code ({spec.repo}): missing '
+                         f'{", ".join(missing)}; {how}')
+    with open(osp.join(root, spec.files[0]), encoding='utf-8', errors='replace') as file:
         text = file.read()
-    absent = [cls for cls in REFERENCE_CLASSES if cls not in text]
+    absent = [cls for cls in spec.classes if cls not in text]
     if absent:
-        raise SystemExit(f'error: --reference-code {path}: model.py does not define '
+        raise SystemExit(f'error: --reference-code {path}: {spec.files[0]} does not define '
                          f'{", ".join(c.split()[1] for c in absent)}; is it the authors\' '
-                         f'HFL-Net code ({REFERENCE_REPO})?')
+                         f'{spec.label.split()[0]} code ({spec.repo})?')
+    return root
+
+
+def check_manopth(path: str) -> str:
+    """Absolute path of a clone of hassony2/manopth (the folder holding its ``manopth``
+    package).
+
+    Raises:
+        SystemExit: If ``path`` lacks one of :data:`MANOPTH_FILES`, or is HFL-Net's vendored
+            copy (whose modules import ``manopth.manopth``, so they run only from HFL-Net's
+            root); the message names the files or the copy, and where to get the package.
+    """
+    root = osp.abspath(path)
+    how = f'get it with `git clone {MANOPTH_REPO} {path}`'
+    missing = [name for name in MANOPTH_FILES if not osp.isfile(osp.join(root, name))]
+    if missing:
+        raise SystemExit(f'error: --manopth {path} does not hold the manopth package: missing '
+                         f'{", ".join(missing)}; {how}')
+    rodrigues = osp.join(root, 'manopth', 'rodrigues_layer.py')
+    with open(rodrigues, encoding='utf-8', errors='replace') as file:
+        if VENDORED_MANOPTH_IMPORT in file.read():
+            raise SystemExit(f'error: --manopth {path} is HFL-Net\'s vendored manopth (its '
+                             f'rodrigues_layer.py imports manopth.manopth), which does not '
+                             f'import as manopth; {how}')
     return root
 
 
@@ -139,38 +250,184 @@ def reference_mano_data(arrays: Dict[str, np.ndarray]) -> Dict[str, object]:
     return data
 
 
-def time_ours(args: argparse.Namespace) -> Dict[str, float]:
-    """Our figures, measured by ``benchmark.py`` and ``benchmark_mano.py`` in this process."""
+def interleaving(rounds: int, runtimes: Sequence[str]) -> List[Tuple[int, str]]:
+    """The order the side processes run in: per round the authors, then each runtime.
+
+    Args:
+        rounds: Number of rounds (from 1).
+        runtimes: Our runtimes, in the order given.
+
+    Returns:
+        ``(round, side)`` pairs, e.g. ``[(1, 'reference'), (1, 'pytorch'), (2, 'reference'),
+        (2, 'pytorch')]``.
+    """
+    return [(number, side) for number in range(1, rounds + 1)
+            for side in (REFERENCE_SIDE, *runtimes)]
+
+
+def infer_key(batch: int) -> str:
+    """Name of the inference images/s figure at ``batch``."""
+    return f'infer_b{batch}_img_s'
+
+
+def timing_inputs(batch: int, size: int):
+    """The timed input of every side: random images in [0, 1] and ``benchmark.py``'s anchor
+    boxes.
+
+    Args:
+        batch: Batch size B.
+        size: Input side in pixels.
+
+    Returns:
+        ``images`` (B, 3, size, size), ``hand_boxes`` and ``obj_boxes`` (B, 4) x1y1x2y2 in
+        input pixels (the anchor boxes scaled from a 256x256 input).
+    """
     import torch
 
     benchmark = _sibling('benchmark')
-    benchmark_mano = _sibling('benchmark_mano')
-    torch.set_num_threads(args.threads)
+    gen = torch.Generator().manual_seed(INPUT_SEED)
+    images = torch.rand(batch, 3, size, size, generator=gen)
+    scale = size / ANCHOR_INPUT_SIZE
+    hand = (torch.tensor([benchmark.ANCHOR_HAND_BOX]) * scale).repeat(batch, 1)
+    obj = (torch.tensor([benchmark.ANCHOR_OBJ_BOX]) * scale).repeat(batch, 1)
+    return images, hand, obj
+
+
+def _our_network(args: argparse.Namespace):
+    """Our network of ``--config`` (stand-in MANO, initialised weights, eval mode)."""
+    import torch
+
+    torch.manual_seed(INPUT_SEED)
     with contextlib.redirect_stdout(sys.stderr):
-        results = benchmark.main([
-            args.config, '--device', 'cpu', '--batch', str(args.batch), '--shape',
-            str(INPUT_SIZE), str(INPUT_SIZE), '--standin-mano', '--modes', 'train', 'infer',
-            '--warmup', str(args.warmup), '--iters', str(args.iters)])
-        rows = benchmark_mano.benchmark(
-            benchmark_mano.parse_args(['--batch', str(args.mano_batch), '--device', 'cpu']),
-            torch.device('cpu'))
-    mano_ms = next(float(row[2]) for row in rows if row[1] == 'forward+backward')
-    return dict(train_img_s=args.batch / results['train']['seconds'],
-                infer_img_s=args.batch / results['infer']['seconds'],
-                mano_fwd_bwd_ms=mano_ms)
+        return _sibling('benchmark').build_model(args.config, False, True).eval()
 
 
-def time_reference(args: argparse.Namespace) -> Dict[str, float]:
-    """The authors' figures, their network and manopth imported from ``--reference-code``."""
+def _worst_difference(outputs: Dict[str, np.ndarray], model, inputs) -> float:
+    """Largest relative difference of ``outputs`` from our plain eager ``forward_raw``.
+
+    Args:
+        outputs: ``{output name: array}`` of a runtime, on ``inputs``.
+        model: Our network (unchanged: BatchNorms unfolded).
+        inputs: ``images``, ``hand_boxes``, ``obj_boxes``.
+    """
+    import torch
+
+    from mmhandobj.apis.onnx_backend import exportable_copy, relative_difference
+
+    with torch.no_grad():
+        reference = exportable_copy(model).forward_raw(*inputs)
+    return max(relative_difference(outputs[name], reference[name].numpy())
+               for name in reference)
+
+
+def time_pytorch(args: argparse.Namespace) -> Dict[str, float]:
+    """Our PyTorch figures, measured by ``benchmark.py`` (and ``benchmark_mano.py``)."""
+    import torch
+
+    from mmhandobj.models.inference_optim import optimize_for_inference
+
+    benchmark = _sibling('benchmark')
+    method = METHODS[args.method]
+    size = str(method.input_size)
+    torch.set_num_threads(args.threads)
+    common = [args.config, '--device', 'cpu', '--shape', size, size, '--standin-mano',
+              '--warmup', str(args.warmup), '--iters', str(args.iters)]
+    figures = {}
+    with contextlib.redirect_stdout(sys.stderr):
+        if method.train:
+            train = benchmark.main(common + ['--batch', str(args.batch), '--modes', 'train'])
+            figures['train_img_s'] = args.batch / train['train']['seconds']
+            benchmark_mano = _sibling('benchmark_mano')
+            rows = benchmark_mano.benchmark(
+                benchmark_mano.parse_args(['--batch', str(args.mano_batch), '--device', 'cpu']),
+                torch.device('cpu'))
+            figures['mano_fwd_bwd_ms'] = next(float(row[2]) for row in rows
+                                              if row[1] == 'forward+backward')
+        for batch in args.infer_batches:
+            infer = benchmark.main(common + ['--batch', str(batch), '--modes', 'infer'])
+            figures[infer_key(batch)] = batch / infer['infer']['seconds']
+    model = _our_network(args)
+    fast = optimize_for_inference(copy.deepcopy(model))
+    for batch in args.infer_batches:
+        inputs = timing_inputs(batch, method.input_size)
+        with torch.no_grad():
+            raw = fast.forward_raw(inputs[0].to(memory_format=torch.channels_last), *inputs[1:])
+        figures[f'max_rel_diff_b{batch}'] = _worst_difference(
+            {name: value.numpy() for name, value in raw.items()}, model, inputs)
+    return figures
+
+
+def time_onnxruntime(args: argparse.Namespace) -> Dict[str, float]:
+    """Our figures in onnxruntime: the network exported at each batch, ``session.run`` timed."""
+    import torch
+
+    from mmhandobj.apis.onnx_backend import create_session, export_onnx
+
+    benchmark = _sibling('benchmark')
+    method = METHODS[args.method]
+    torch.set_num_threads(args.threads)
+    model = _our_network(args)
+    figures = {}
+    with tempfile.TemporaryDirectory() as folder:
+        for batch in args.infer_batches:
+            path = osp.join(folder, f'b{batch}.onnx')
+            start = time.perf_counter()
+            names = export_onnx(model, path, (method.input_size, method.input_size), batch=batch)
+            figures[f'export_s_b{batch}'] = time.perf_counter() - start
+            session = create_session(path, num_threads=args.threads)
+            inputs = timing_inputs(batch, method.input_size)
+            feeds = {node.name: tensor.numpy()
+                     for node, tensor in zip(session.get_inputs(), inputs)}
+            timed = benchmark.measure(lambda run=session.run, feeds=feeds: run(None, feeds),
+                                      torch.device('cpu'), args.warmup, args.iters)
+            figures[infer_key(batch)] = batch / timed['seconds']
+            outputs = dict(zip(names, session.run(names, feeds)))
+            figures[f'max_rel_diff_b{batch}'] = _worst_difference(outputs, model, inputs)
+    return figures
+
+
+def time_compile(args: argparse.Namespace) -> Dict[str, float]:
+    """Our figures with ``torch.compile`` of the inference-optimised ``forward_raw``, compiled
+    afresh at each batch; the first call (compilation included) is timed apart."""
+    import torch
+
+    from mmhandobj.models.inference_optim import optimize_for_inference
+
+    benchmark = _sibling('benchmark')
+    method = METHODS[args.method]
+    torch.set_num_threads(args.threads)
+    model = _our_network(args)
+    fast = optimize_for_inference(copy.deepcopy(model))
+    figures = {}
+    for batch in args.infer_batches:
+        torch._dynamo.reset()
+        compiled = torch.compile(fast.forward_raw)
+        inputs = timing_inputs(batch, method.input_size)
+        feeds = (inputs[0].to(memory_format=torch.channels_last), *inputs[1:])
+
+        def infer(compiled=compiled, feeds=feeds) -> Dict[str, 'torch.Tensor']:
+            with torch.no_grad():
+                return compiled(*feeds)
+
+        start = time.perf_counter()
+        with contextlib.redirect_stdout(sys.stderr):
+            raw = infer()
+        figures[f'compile_s_b{batch}'] = time.perf_counter() - start
+        timed = benchmark.measure(infer, torch.device('cpu'), args.warmup, args.iters)
+        figures[infer_key(batch)] = batch / timed['seconds']
+        figures[f'max_rel_diff_b{batch}'] = _worst_difference(
+            {name: value.numpy() for name, value in raw.items()}, model, inputs)
+    return figures
+
+
+def _reference_hfl(args: argparse.Namespace, infer: Callable) -> Dict[str, float]:
+    """The authors' HFL-Net figures: training step, inference at each batch, MANO."""
     import torch
 
     from mmhandobj.synthetic import standin_mano_arrays
 
     benchmark = _sibling('benchmark')
     benchmark_mano = _sibling('benchmark_mano')
-    root = check_reference_code(args.reference_code)
-    torch.set_num_threads(args.threads)
-    sys.path.insert(0, root)
     cpu = torch.device('cpu')
     with contextlib.redirect_stdout(sys.stderr):  # their constructors print
         import model as reference_model
@@ -187,9 +444,7 @@ def time_reference(args: argparse.Namespace) -> Dict[str, float]:
 
     gen = torch.Generator().manual_seed(0)
     batch = args.batch
-    images = torch.rand(batch, 3, INPUT_SIZE, INPUT_SIZE, generator=gen)
-    hand = torch.tensor([benchmark.ANCHOR_HAND_BOX]).repeat(batch, 1)
-    obj = torch.tensor([benchmark.ANCHOR_OBJ_BOX]).repeat(batch, 1)
+    images, hand, obj = timing_inputs(batch, METHODS['hfl'].input_size)
     mano_params = torch.cat([0.3 * torch.randn(batch, 48, generator=gen),
                              torch.randn(batch, 10, generator=gen)], 1)
     targets = dict(joints_uv=torch.rand(batch, 21, 2, generator=gen),
@@ -205,14 +460,10 @@ def time_reference(args: argparse.Namespace) -> Dict[str, float]:
         loss.backward()
         optimizer.step()
 
-    def infer() -> None:
-        with torch.no_grad():
-            net(images, hand, obj)
-
     trainer.train()
     train = benchmark.measure(train_step, cpu, args.warmup, args.iters)
     trainer.eval()
-    inference = benchmark.measure(infer, cpu, args.warmup, args.iters)
+    figures = dict(train_img_s=batch / train['seconds'], **infer(net))
 
     pose = 0.5 * torch.randn(args.mano_batch, 48, generator=gen)
     betas = torch.randn(args.mano_batch, 10, generator=gen)
@@ -221,20 +472,82 @@ def time_reference(args: argparse.Namespace) -> Dict[str, float]:
         verts, joints = mano(pose.clone().requires_grad_(), betas.clone().requires_grad_())
         (verts.sum() + joints.sum()).backward()
 
-    mano_ms = benchmark_mano.median_ms(mano_forward_backward, cpu, warmup=5, repeats=20)
-    return dict(train_img_s=batch / train['seconds'], infer_img_s=batch / inference['seconds'],
-                mano_fwd_bwd_ms=mano_ms)
+    figures['mano_fwd_bwd_ms'] = benchmark_mano.median_ms(mano_forward_backward, cpu,
+                                                          warmup=5, repeats=20)
+    return figures
+
+
+def _reference_sho(args: argparse.Namespace, infer: Callable) -> Dict[str, float]:
+    """The authors' Semi-Hand-Object inference figures, with the import shims the module
+    docstring names."""
+    import torch
+
+    from mmhandobj.synthetic import standin_mano_arrays
+
+    sys.path.insert(1, check_manopth(args.manopth))
+    mano_data = reference_mano_data(standin_mano_arrays('right', 0))
+    loader = ModuleType(MANO_LOADER_MODULE)
+    loader.ready_arguments = lambda _path: mano_data
+    parts = MANO_LOADER_MODULE.split('.')
+    for depth in range(1, len(parts)):
+        sys.modules.setdefault('.'.join(parts[:depth]), ModuleType('.'.join(parts[:depth])))
+    sys.modules[MANO_LOADER_MODULE] = loader
+    with contextlib.redirect_stdout(sys.stderr):
+        import models as reference_models
+        from utils.manolayer_ho3d import ManoLayer
+
+        mano = ManoLayer(ncomps=45, center_idx=0, flat_hand_mean=True, side='right',
+                         use_pca=False)
+        torch.manual_seed(0)
+        net = reference_models.HONet(roi_res=ROI_SIZE, mano_layer=mano, pretrained=False,
+                                     coord_change_mat=torch.tensor(SHO_COORD_CHANGE),
+                                     **SHO_NETWORK)
+    return infer(net.eval())
+
+
+def time_reference(args: argparse.Namespace) -> Dict[str, float]:
+    """The authors' figures, their network imported from ``--reference-code``."""
+    import torch
+
+    benchmark = _sibling('benchmark')
+    method = METHODS[args.method]
+    root = check_reference_code(args.reference_code, args.method)
+    torch.set_num_threads(args.threads)
+    sys.path.insert(0, root)
+
+    def infer(net) -> Dict[str, float]:
+        """Their eval-mode, no-grad inference at each of ``--infer-batches``."""
+        figures = {}
+        for batch in args.infer_batches:
+            inputs = timing_inputs(batch, method.input_size)
+
+            def forward(inputs=inputs) -> None:
+                with torch.no_grad():
+                    net(*inputs)
+
+            timed = benchmark.measure(forward, torch.device('cpu'), args.warmup, args.iters)
+            figures[infer_key(batch)] = batch / timed['seconds']
+        return figures
+
+    measure = _reference_hfl if args.method == 'hfl' else _reference_sho
+    return measure(args, infer)
+
+
+#: What each side process runs.
+SIDE_TIMERS = dict(reference=time_reference, pytorch=time_pytorch,
+                   onnxruntime=time_onnxruntime, compile=time_compile)
 
 
 def ratios(ours: Dict[str, float], reference: Dict[str, float]) -> Dict[str, float]:
-    """Speed-ups of ours over the authors' code (> 1: ours is faster).
+    """Speed-ups of ours over the authors' code (> 1: ours is faster), per shared figure.
 
-    Images/s ratios ours / authors for training and inference; for MANO, the authors'
-    milliseconds over ours.
+    Images/s figures (``*_img_s``): ours / authors; milliseconds (``*_ms``): the authors'
+    over ours. Figures only one side has (differences, compile times) are left out.
     """
-    return dict(train=ours['train_img_s'] / reference['train_img_s'],
-                infer=ours['infer_img_s'] / reference['infer_img_s'],
-                mano=reference['mano_fwd_bwd_ms'] / ours['mano_fwd_bwd_ms'])
+    shared = [key for key in ours if key in reference]
+    return {key: ours[key] / reference[key] if key.endswith('_img_s')
+            else reference[key] / ours[key]
+            for key in shared if key.endswith(('_img_s', '_ms'))}
 
 
 def summarise(rounds: Sequence[Dict[str, float]]) -> Dict[str, Dict[str, float]]:
@@ -251,16 +564,19 @@ def run_side(side: str, args: argparse.Namespace) -> Dict[str, float]:
         SystemExit: If that process fails (its stderr's end is printed first).
     """
     command = [sys.executable, osp.abspath(__file__), '--side', side,
-               '--reference-code', args.reference_code, '--config', args.config,
-               '--batch', str(args.batch), '--mano-batch', str(args.mano_batch),
-               '--threads', str(args.threads), '--warmup', str(args.warmup),
-               '--iters', str(args.iters)]
+               '--method', args.method, '--reference-code', args.reference_code,
+               '--config', args.config, '--batch', str(args.batch),
+               '--infer-batches', *map(str, args.infer_batches),
+               '--mano-batch', str(args.mano_batch), '--threads', str(args.threads),
+               '--warmup', str(args.warmup), '--iters', str(args.iters)]
+    if args.manopth:
+        command += ['--manopth', args.manopth]
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
     done = subprocess.run(command, capture_output=True, text=True, env=env)
     lines = [line for line in done.stdout.splitlines() if line.startswith(RESULT_PREFIX)]
     if done.returncode or not lines:
         print(done.stderr[-3000:], file=sys.stderr)
-        who = 'the authors\' code' if side == 'reference' else 'our benchmark'
+        who = 'the authors\' code' if side == REFERENCE_SIDE else f'our {side} runtime'
         raise SystemExit(f'error: timing {who} failed (exit code {done.returncode}); its '
                          'error output is above')
     return json.loads(lines[-1][len(RESULT_PREFIX):])
@@ -270,60 +586,114 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--reference-code', required=True, metavar='DIR',
-                        help=f'a checkout of the authors\' code ({REFERENCE_REPO})')
-    parser.add_argument('--config', default='configs/hfl/hfl_r50_ho3d.py',
-                        help='our model and optimizer (default: %(default)s)')
-    parser.add_argument('--batch', type=int, default=8, help='images per step (default: 8)')
+                        help=f'a checkout of the authors\' code ({REFERENCE_REPO}, or with '
+                        f'--method sho {SHO_REPO})')
+    parser.add_argument('--method', choices=sorted(METHODS), default='hfl',
+                        help='the network compared (default: %(default)s)')
+    parser.add_argument('--runtimes', nargs='+', choices=RUNTIMES, default=DEFAULT_RUNTIMES,
+                        help='our inference runtimes, each in its own process (default: '
+                        f'{" ".join(DEFAULT_RUNTIMES)})')
+    parser.add_argument('--config', default=None,
+                        help='our model and optimizer (default: configs/hfl/hfl_r50_ho3d.py, '
+                        'with --method sho configs/sho/sho_r50_ho3d.py)')
+    parser.add_argument('--manopth', default=None, metavar='DIR',
+                        help=f'--method sho: a clone of {MANOPTH_REPO} (Semi-Hand-Object\'s MANO '
+                        'layer imports it)')
+    parser.add_argument('--batch', type=int, default=8,
+                        help='images per training step, HFL-Net (default: 8)')
+    parser.add_argument('--infer-batches', type=int, nargs='+', default=None,
+                        help='inference batch sizes (default: 8 1, with --method sho 4 1)')
     parser.add_argument('--mano-batch', type=int, default=64,
-                        help='hands per MANO call (default: 64)')
+                        help='hands per MANO call, HFL-Net (default: 64)')
     parser.add_argument('--threads', type=int, default=2,
-                        help='CPU threads of each side (default: 2)')
+                        help='CPU threads of each side, onnxruntime\'s intra-op threads '
+                        '(default: 2)')
     parser.add_argument('--rounds', type=int, default=3,
-                        help='authors-then-ours rounds, each side in a fresh process '
-                        '(default: 3)')
+                        help='rounds of authors then each runtime, each side in a fresh '
+                        'process (default: 3)')
     parser.add_argument('--warmup', type=int, default=1,
                         help='untimed network iterations per mode (default: 1)')
     parser.add_argument('--iters', type=int, default=3,
                         help='timed network iterations per mode (default: 3)')
-    parser.add_argument('--side', choices=['ours', 'reference'], default=None,
+    parser.add_argument('--side', choices=sorted(SIDE_TIMERS), default=None,
                         help='internal: time one side in this process and print its figures')
     args = parser.parse_args(argv)
+    method = METHODS[args.method]
+    args.config = args.config or method.config
+    args.infer_batches = args.infer_batches or list(method.infer_batches)
     for name in ('batch', 'mano_batch', 'threads', 'rounds', 'iters'):
         if getattr(args, name) < 1:
             parser.error(f'--{name.replace("_", "-")} must be at least 1, got '
                          f'{getattr(args, name)}')
+    if min(args.infer_batches) < 1:
+        parser.error(f'--infer-batches must be at least 1, got {args.infer_batches}')
     if args.warmup < 0:
         parser.error(f'--warmup must be at least 0, got {args.warmup}')
+    if args.method == 'sho' and args.manopth is None:
+        parser.error(f'--method sho needs --manopth DIR: a clone of {MANOPTH_REPO} '
+                     '(Semi-Hand-Object\'s MANO layer imports it)')
+    args.runtimes = list(dict.fromkeys(args.runtimes))
     return args
 
 
-def main(argv=None) -> List[Dict[str, float]]:
-    """Compare both sides; returns the ratios of every round."""
+def _print_round(number: int, figures: Dict[str, Dict[str, float]],
+                 args: argparse.Namespace) -> None:
+    """One line per side of a round: images/s per inference batch and the side's extras."""
+    for side, values in figures.items():
+        name = 'authors' if side == REFERENCE_SIDE else side
+        cells = [f'infer b{b} {values[infer_key(b)]:.3f} img/s' for b in args.infer_batches]
+        if 'train_img_s' in values:
+            cells.append(f'train b{args.batch} {values["train_img_s"]:.3f} img/s')
+        if 'mano_fwd_bwd_ms' in values:
+            cells.append(f'MANO fwd+bwd {values["mano_fwd_bwd_ms"]:.2f} ms')
+        for batch in args.infer_batches:
+            for key, label in ((f'export_s_b{batch}', 'export'),
+                               (f'compile_s_b{batch}', 'first call (compile)')):
+                if key in values:
+                    cells.append(f'{label} b{batch} {values[key]:.1f} s')
+        diffs = [values[key] for key in values if key.startswith('max_rel_diff')]
+        if diffs:
+            cells.append(f'worst rel. diff to eager {max(diffs):.1e}')
+        print(f'{number:<6}{name:<12}' + ', '.join(cells))
+
+
+def main(argv=None) -> List[Dict[str, Dict[str, float]]]:
+    """Compare the sides; returns per round ``{runtime: ratios}`` (:func:`ratios`)."""
     args = parse_args(argv)
-    check_reference_code(args.reference_code)
+    check_reference_code(args.reference_code, args.method)
+    if args.manopth:
+        check_manopth(args.manopth)
     if args.side is not None:
-        timing = time_reference if args.side == 'reference' else time_ours
-        print(RESULT_PREFIX + json.dumps(timing(args)))
+        print(RESULT_PREFIX + json.dumps(SIDE_TIMERS[args.side](args)))
         return []
-    print(f'HFL-Net R50, {INPUT_SIZE}x{INPUT_SIZE}, batch {args.batch}, CPU fp32, '
-          f'{args.threads} threads; MANO batch {args.mano_batch}; {args.rounds} rounds, '
-          f'authors then ours, each in a fresh process')
-    header = (f'{"round":<6}{"side":<9}{"train img/s":>12}{"infer img/s":>13}'
-              f'{"MANO fwd+bwd ms":>17}')
-    print(header)
-    per_round = []
-    for number in range(1, args.rounds + 1):
-        figures = {side: run_side(side, args) for side in ('reference', 'ours')}
-        for side, name in (('reference', 'authors'), ('ours', 'ours')):
-            f = figures[side]
-            print(f'{number:<6}{name:<9}{f["train_img_s"]:>12.3f}{f["infer_img_s"]:>13.3f}'
-                  f'{f["mano_fwd_bwd_ms"]:>17.2f}')
-        per_round.append(ratios(figures['ours'], figures['reference']))
-    labels = dict(train='training step', infer='inference', mano='MANO forward+backward')
-    for key, stats in summarise(per_round).items():
-        each = ', '.join(f'{r[key]:.2f}x' for r in per_round)
-        print(f'ours / authors, {labels[key]:<22} median {stats["median"]:.2f}x, '
-              f'range {stats["low"]:.2f}-{stats["high"]:.2f}x ({each})')
+    method = METHODS[args.method]
+    size = method.input_size
+    print(f'{method.label}, {size}x{size}, CPU fp32, {args.threads} threads, inference at '
+          f'batch {" and ".join(map(str, args.infer_batches))}'
+          + (f', training at batch {args.batch}, MANO batch {args.mano_batch}'
+             if method.train else '')
+          + f'; {args.rounds} rounds of authors, {", ".join(args.runtimes)}, each in a fresh '
+          'process')
+    figures: Dict[int, Dict[str, Dict[str, float]]] = {}
+    for number, side in interleaving(args.rounds, args.runtimes):
+        figures.setdefault(number, {})[side] = run_side(side, args)
+        if len(figures[number]) == 1 + len(args.runtimes):
+            _print_round(number, figures[number], args)
+    per_round = [{runtime: ratios(sides[runtime], sides[REFERENCE_SIDE])
+                  for runtime in args.runtimes} for sides in figures.values()]
+    labels = dict(train_img_s=f'training step b{args.batch}',
+                  mano_fwd_bwd_ms='MANO forward+backward',
+                  **{infer_key(b): f'inference b{b}' for b in args.infer_batches})
+    for runtime in args.runtimes:
+        for key, stats in summarise([r[runtime] for r in per_round]).items():
+            each = ', '.join(f'{r[runtime][key]:.2f}x' for r in per_round)
+            print(f'ours ({runtime}) / authors, {labels[key]:<22} median '
+                  f'{stats["median"]:.2f}x, range {stats["low"]:.2f}-{stats["high"]:.2f}x '
+                  f'({each})')
+        diffs = [value for sides in figures.values() for key, value in sides[runtime].items()
+                 if key.startswith('max_rel_diff')]
+        print(f'ours ({runtime}), worst relative difference to our eager forward over all '
+              f'rounds and batches: {max(diffs):.1e}')
     return per_round
 
 
