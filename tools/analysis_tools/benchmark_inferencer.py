@@ -2,11 +2,12 @@
 
 Runs the inferencer over the frames of one sequence (a folder read as a video: MP4 and JSON
 lines written to a temporary folder) with ``profile=True`` and prints the mean milliseconds per
-frame of each stage: decode, detect, hfl (crop pipeline + network + PnP + root solve, i.e.
-``inference_handobj``), of which ``model.test_step`` (network, PnP and root solve: the model's
-own time), record (smoothing, JSON fields), mesh, draw and encode. ``hfl - test_step`` is the
-crop pipeline the inferencer adds around the model; ``other`` is the wall time no stage
-accounts for (the inferencer's bookkeeping).
+frame of each stage: decode, detect, crop (the test pipeline the inferencer runs around the
+model: ``inference_handobj`` minus ``model.test_step``), network (``model.test_step`` minus
+the two solvers), PnP (``solve_object_pose``), root solve (``solve_hand_root``), record
+(smoothing, JSON fields), mesh, draw and encode. The solvers are timed by wrapping the two
+functions where the heads call them; ``other`` is the wall time no stage accounts for (the
+inferencer's bookkeeping).
 
 Example (the quick-start world and checkpoint, given boxes):
     python tools/analysis_tools/benchmark_inferencer.py configs/hfl/hfl_r18_synthetic.py \\
@@ -21,8 +22,14 @@ from collections import defaultdict
 import torch
 
 from mmhandobj.apis import HandObjectInferencer
+from mmhandobj.models.heads import hand_mano_head, object_keypoint_head
 
-STAGES = ('decode', 'detect', 'hfl', 'test_step', 'record', 'mesh', 'draw', 'encode')
+#: Stages printed, in pipeline order.
+STAGES = ('decode', 'detect', 'crop', 'network', 'pnp', 'root_solve', 'record', 'mesh', 'draw',
+          'encode')
+#: Functions timed inside ``model.test_step``: (module the head calls it from, name, stage).
+SOLVERS = ((object_keypoint_head, 'solve_object_pose', 'pnp'),
+           (hand_mano_head, 'solve_hand_root', 'root_solve'))
 #: Frames run first and left out of the figures (allocator and cache warm-up).
 WARMUP_FRAMES = 4
 
@@ -52,12 +59,16 @@ def main() -> None:
     inferencer = HandObjectInferencer(args.config, args.checkpoint, args.det_config,
                                       args.det_checkpoint)
     model_time = {}
+    solver_time = defaultdict(float)
+    for module, name, stage in SOLVERS:
+        setattr(module, name, _timed(getattr(module, name), stage, solver_time))
     test_step = inferencer.model.test_step
 
     def timed_test_step(data):
+        solver_time.clear()
         start = time.perf_counter()
         out = test_step(data)
-        model_time['last'] = (time.perf_counter() - start, len(out))
+        model_time['last'] = (time.perf_counter() - start, dict(solver_time), len(out))
         return out
     inferencer.model.test_step = timed_test_step
     totals, frames = defaultdict(float), 0
@@ -68,9 +79,13 @@ def main() -> None:
                               batch_size=args.batch_size, progress=False,
                               max_frames=WARMUP_FRAMES + args.num_frames,
                               mesh_formats=('ply', ) if args.meshes else ()):
-            if 'hfl' in rec['timing_s'] and 'last' in model_time:
-                seconds, num = model_time['last']
-                rec['timing_s']['test_step'] = seconds / num
+            timing = rec['timing_s']
+            if 'hfl' in timing and 'last' in model_time:
+                seconds, solvers, num = model_time['last']
+                timing['crop'] = timing.pop('hfl') - seconds / num
+                timing['network'] = (seconds - sum(solvers.values())) / num
+                for stage, spent in solvers.items():
+                    timing[stage] = spent / num
             if rec['frame'] == WARMUP_FRAMES - 1:
                 start = time.perf_counter()
             if rec['frame'] < WARMUP_FRAMES:
@@ -86,12 +101,22 @@ def main() -> None:
     print('| stage | ms/frame |\n|---|---:|')
     for stage in STAGES:
         print(f'| {stage} | {1000 * totals[stage] / frames:.1f} |')
-    owned = sum(totals[s] for s in STAGES if s != 'test_step')
+    owned = sum(totals[s] for s in STAGES)
     print(f'| other (bookkeeping) | {1000 * (wall - owned) / frames:.1f} |')
-    crop = totals['hfl'] - totals['test_step']
-    print(f'\ncrop pipeline around the model: {100 * crop / max(totals["test_step"], 1e-9):.1f} % '
-          'of model.test_step; bookkeeping: '
-          f'{100 * (wall - owned) / max(totals["test_step"], 1e-9):.1f} %')
+    model = max(totals['network'] + totals['pnp'] + totals['root_solve'], 1e-9)
+    print(f'\ncrop pipeline around the model: {100 * totals["crop"] / model:.1f} % of '
+          f'model.test_step; bookkeeping: {100 * (wall - owned) / model:.1f} %')
+
+
+def _timed(function, stage: str, spent: dict):
+    """``function`` that adds its run time in seconds to ``spent[stage]``."""
+    def wrapper(*args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            spent[stage] += time.perf_counter() - start
+    return wrapper
 
 
 if __name__ == '__main__':
