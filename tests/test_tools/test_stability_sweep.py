@@ -95,10 +95,10 @@ def test_main_reads_finished_runs_without_training_and_fails_on_a_bad_one(tmp_pa
         tool.main([QUICK_START, '--batches', '4', '8', '--seeds', '0', '--work-dir', str(root),
                    '--keys', 'hand/pa_mpjpe_cm'])
     assert exit_info.value.code == 1
-    report = json.loads((root / 'sweep.json').read_text())
+    report = json.loads((root / f'{tool.REPORT}.json').read_text())
     assert [(r['run'], r['finite'], r['seconds']) for r in report['runs']] == [
         ('b4_lr_seed0', True, None), ('b4_scaledlr_seed0', False, None),
         ('b8_lr_seed0', True, None)]
     assert report['base_batch_size'] == 8 and report['max_epochs'] == 10
     assert '2 of 3 runs finite; not finite: b4_scaledlr_seed0' in capsys.readouterr().out
-    assert '| b8_lr_seed0 | 8 | no | 0 | yes |' in (root / 'sweep.md').read_text()
+    assert '| b8_lr_seed0 | 8 | no | 0 | yes |' in (root / f'{tool.REPORT}.md').read_text()

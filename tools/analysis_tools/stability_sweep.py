@@ -19,8 +19,9 @@ gradient (``NonFiniteGradHook``) is listed with the hook's message, which names 
 iteration and the module. From each run's ``scalars.json`` the table gives the largest logged
 gradient norm (before clipping), the last logged loss and the ``--keys`` of its last
 validation. A run whose work dir already holds a finished run is read, not trained again, so
-an interrupted sweep continues where it stopped. Writes ``<work-dir>/sweep.json`` and
-``sweep.md``; exits with status 1 when any run is not finite.
+an interrupted sweep continues where it stopped. Writes the report as JSON and as a markdown
+table (``<work-dir>/sweep`` plus ``.json`` and ``.md``); exits with status 1 when any run is
+not finite.
 """
 import argparse
 import itertools
@@ -44,6 +45,8 @@ from plot_curves import find_scalars, read_scalars  # noqa: E402
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 #: Validation keys shown by default (hand and object of the quick start).
 DEFAULT_KEYS = ('hand/pa_mpjpe_cm', 'hand/mpjpe_cm', 'obj/add_0.1d')
+#: Name of the report files in the sweep's work dir (suffixes .json and .md).
+REPORT = 'sweep'
 #: Log file of each run inside its work dir (stdout and stderr of tools/train.py).
 RUN_LOG = 'sweep_run.log'
 #: Start of the message NonFiniteGradHook raises.
@@ -207,10 +210,10 @@ def main(argv=None) -> List[Dict]:
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
         results = list(pool.map(one, runs))
     table = markdown_table(results, args.keys)
-    with open(osp.join(args.work_dir, 'sweep.json'), 'w') as file:
+    with open(osp.join(args.work_dir, f'{REPORT}.json'), 'w') as file:
         json.dump(dict(config=args.config, max_epochs=max_epochs, base_batch_size=base_batch,
                        cfg_options=args.cfg_options, runs=results), file, indent=2)
-    with open(osp.join(args.work_dir, 'sweep.md'), 'w') as file:
+    with open(osp.join(args.work_dir, f'{REPORT}.md'), 'w') as file:
         file.write(table)
     print(table, end='')
     bad = [r['run'] for r in results if not r['finite']]
