@@ -60,6 +60,11 @@ def exported(tmp_path_factory, quickstart_config, tiny_options):
     return model, ckpt, out, proc.stdout
 
 SOLVE_TOLERANCE = 1e-3
+#: A random model's vote confidences sit at sigmoid(~0) = 0.5, the default ``vote_conf_thr``:
+#: a 1e-7 difference then keeps or drops a vote and RANSAC sees another point set. With the
+#: threshold at 0 the kept votes depend only on the confidences' order, so both backends solve
+#: PnP from the same points.
+VOTE_OPTIONS = {'model.test_cfg.vote_conf_thr': 0.0}
 
 
 def _relative(ours: np.ndarray, reference: np.ndarray) -> float:
@@ -114,9 +119,13 @@ def _frames(world: str, num: int):
 
 
 def test_init_model_onnx_gives_pytorch_pred_instances(exported, quickstart_config,
-                                                      tiny_options, synthetic_world):
+                                                      tiny_options, synthetic_world,
+                                                      monkeypatch):
     model, _, onnx_file, _ = exported
-    ort_model = init_model(quickstart_config, onnx_file, cfg_options=tiny_options)
+    threshold = VOTE_OPTIONS['model.test_cfg.vote_conf_thr']
+    monkeypatch.setattr(model, 'test_cfg', {**model.test_cfg, 'vote_conf_thr': threshold})
+    ort_model = init_model(quickstart_config, onnx_file,
+                           cfg_options={**tiny_options, **VOTE_OPTIONS})
     frames = _frames(synthetic_world, 2)
     imgs, hand, obj, cams, names = (list(values) for values in zip(*frames))
     args = (imgs, np.stack(hand), np.stack(obj), np.stack(cams))
@@ -138,7 +147,8 @@ def test_test_tool_scores_the_onnx_file_as_the_checkpoint(exported, quickstart_c
     """Both runs score the synthetic evaluation split of a 40-frame world that the dataset
     generates in the run's folder, as tests/test_tools/test_train_test_tools.py does."""
     _, ckpt, onnx_file, _ = exported
-    options = ['--cfg-options', *_options(tiny_model_options), 'test_dataloader.num_workers=0',
+    options = ['--cfg-options', *_options({**tiny_model_options, **VOTE_OPTIONS}),
+               'test_dataloader.num_workers=0',
                'test_dataloader.persistent_workers=False',
                'test_dataloader.dataset.num_frames=40']
     metric = re.compile(r'Epoch\(test\).*')
