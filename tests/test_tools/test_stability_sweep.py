@@ -102,3 +102,33 @@ def test_main_reads_finished_runs_without_training_and_fails_on_a_bad_one(tmp_pa
     assert report['base_batch_size'] == 8 and report['max_epochs'] == 10
     assert '2 of 3 runs finite; not finite: b4_scaledlr_seed0' in capsys.readouterr().out
     assert '| b8_lr_seed0 | 8 | no | 0 | yes |' in (root / f'{tool.REPORT}.md').read_text()
+
+
+def test_default_keys_are_names_the_quick_starts_validation_logs():
+    from mmengine.config import Config
+
+    from mmhandobj.evaluation.functional.ho3d_scorer import HO3D_SCORE_KEYS
+    from mmhandobj.registry import METRICS
+
+    evaluator = Config.fromfile(QUICK_START).val_evaluator
+    prefixes = {METRICS.get(metric['type']).default_prefix: metric['type']
+                for metric in evaluator}
+    for key in tool.DEFAULT_KEYS:
+        prefix, name = key.split('/', 1)
+        assert prefix in prefixes, key
+        if prefixes[prefix] == 'HO3DMetric':
+            assert name in HO3D_SCORE_KEYS, key
+
+
+def test_report_names_keys_no_run_logged_and_keeps_training_time(tmp_path, capsys):
+    root = tmp_path / 'sweep'
+    _write_run(root / 'b8_lr_seed0', [100.0], [1.0], {'ho3d/xyz_mean3d': 2.0},
+               checkpoint_epoch=10)
+    (root / 'b8_lr_seed0' / tool.RUN_TIME).write_text(json.dumps({'seconds': 90.0}))
+    results = tool.main([QUICK_START, '--batches', '8', '--seeds', '0', '--lr-scaling', 'off',
+                         '--work-dir', str(root), '--keys', 'ho3d/xyz_mean3d', 'hand/typo'])
+    assert results[0]['seconds'] == 90.0
+    assert results[0]['metrics'] == {'ho3d/xyz_mean3d': 2.0}
+    out = capsys.readouterr().out
+    assert "keys hand/typo are in no run's last validation" in out
+    assert '| b8_lr_seed0 | 8 | no | 0 | yes | 100 | 1 | 2 |  | 1.5 |' in out

@@ -17,9 +17,9 @@ A run is **finite** when its process ends with status 0, its last epoch's checkp
 and no logged loss or gradient norm is NaN or infinite. A run that stops on a non-finite
 gradient (``NonFiniteGradHook``) is listed with the hook's message, which names the epoch, the
 iteration and the module. From each run's ``scalars.json`` the table gives the largest logged
-gradient norm (before clipping), the last logged loss and the ``--keys`` of its last
-validation. A run whose work dir already holds a finished run is read, not trained again, so
-an interrupted sweep continues where it stopped. Writes the report as JSON and as a markdown
+gradient norm (before clipping), the last logged loss, the ``--keys`` of its last validation
+and its training minutes. A run whose work dir already holds a finished run is read, not
+trained again, so an interrupted sweep continues where it stopped. Writes the report as JSON and as a markdown
 table (``<work-dir>/sweep`` plus ``.json`` and ``.md``); exits with status 1 when any run is
 not finite.
 """
@@ -43,12 +43,15 @@ from plot_curves import find_scalars, read_scalars  # noqa: E402
 
 #: Repository root (tools/train.py is found from here).
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-#: Validation keys shown by default (hand and object of the quick start).
-DEFAULT_KEYS = ('hand/pa_mpjpe_cm', 'hand/mpjpe_cm', 'obj/add_0.1d')
+#: Validation keys shown by default, as the quick start's metrics log them: the hand's
+#: Procrustes-aligned and root-relative joint errors (cm) and the object's ADD-0.1D (%).
+DEFAULT_KEYS = ('ho3d/xyz_procrustes_al_mean3d', 'ho3d/xyz_mean3d', 'obj/ADD-0.1D')
 #: Name of the report files in the sweep's work dir (suffixes .json and .md).
 REPORT = 'sweep'
 #: Log file of each run inside its work dir (stdout and stderr of tools/train.py).
 RUN_LOG = 'sweep_run.log'
+#: File of each run inside its work dir holding its training time (``{"seconds": s}``).
+RUN_TIME = 'sweep_run.json'
 #: Start of the message NonFiniteGradHook raises.
 NON_FINITE_PATTERN = re.compile(r'non-finite gradient norm[^\n]*')
 
@@ -159,7 +162,11 @@ def run_one(args: argparse.Namespace, spec: RunSpec, max_epochs: int) -> Dict:
     """Train one run (unless its work dir holds a finished one) and summarise it."""
     work_dir = osp.join(args.work_dir, spec.name)
     finished = osp.isfile(osp.join(work_dir, f'epoch_{max_epochs}.pth'))
+    time_file = osp.join(work_dir, RUN_TIME)
     seconds, returncode = None, None
+    if finished and osp.isfile(time_file):
+        with open(time_file) as file:
+            seconds = json.load(file)['seconds']
     if not finished:
         os.makedirs(work_dir, exist_ok=True)
         env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
@@ -169,6 +176,8 @@ def run_one(args: argparse.Namespace, spec: RunSpec, max_epochs: int) -> Dict:
                 train_command(args.config, spec, work_dir, args.cfg_options), stdout=log,
                 stderr=subprocess.STDOUT, cwd=REPO_ROOT, env=env)
         seconds = time.perf_counter() - start
+        with open(time_file, 'w') as file:
+            json.dump(dict(seconds=seconds), file)
     summary = summarise_run(work_dir, max_epochs, returncode, args.keys)
     return dict(run=spec.name, batch=spec.batch, scaled_lr=spec.scale_lr, seed=spec.seed,
                 seconds=seconds, **summary)
@@ -216,6 +225,10 @@ def main(argv=None) -> List[Dict]:
     with open(osp.join(args.work_dir, f'{REPORT}.md'), 'w') as file:
         file.write(table)
     print(table, end='')
+    absent = [key for key in args.keys if not any(key in r['metrics'] for r in results)]
+    if absent:
+        print(f"keys {', '.join(absent)} are in no run's last validation: see the metric names "
+              f'in a run\'s {RUN_LOG}')
     bad = [r['run'] for r in results if not r['finite']]
     print(f"{len(results) - len(bad)} of {len(results)} runs finite"
           + (f"; not finite: {', '.join(bad)}" if bad else ''))
