@@ -194,7 +194,7 @@ def _names(value: Union[None, str, Sequence[str]], num: int) -> List[Optional[st
 def inference_handobj(model: nn.Module, imgs: Union[ImageType, Sequence[ImageType]],
                       hand_bboxes, obj_bboxes, cam_intr,
                       obj_name: Union[None, str, Sequence[str]] = None,
-                      obj_model_root: Optional[str] = None,
+                      obj_model_root: Union[None, str, ObjectModelBank] = None,
                       hand_side: Union[str, Sequence[str]] = 'right',
                       root_joint=None
                       ) -> Union[HandObjectDataSample, List[HandObjectDataSample]]:
@@ -212,9 +212,11 @@ def inference_handobj(model: nn.Module, imgs: Union[ImageType, Sequence[ImageTyp
         obj_name: YCB object name(s) (one for all images or one per image). Required for the
             object pose; without it ``pred_instances`` holds no ``obj_rot``/``obj_trans``
             (the voted 2D keypoints ``obj_kps2d_img`` are still given).
-        obj_model_root: Folder with ``<obj_name>/points.xyz``; defaults to the config's test
-            dataset ``<data_root>/<obj_model_root>`` (``obj_model_root`` ``'models'`` when
-            unset).
+        obj_model_root: Folder with ``<obj_name>/points.xyz``, or an
+            :class:`~mmhandobj.datasets.object_models.ObjectModelBank` already reading one
+            (a caller with many batches keeps one and its loaded models); defaults to the
+            config's test dataset ``<data_root>/<obj_model_root>`` (``obj_model_root``
+            ``'models'`` when unset).
         hand_side: ``'right'`` or ``'left'`` (per image or shared); left hands are mirrored.
         root_joint: Optional wrist position(s) in the camera, metres, ``(3,)`` or ``(N, 3)``.
             Stored as ``gt_instances.root_joint``; the visualiser then places the mesh there.
@@ -249,11 +251,15 @@ def inference_handobj(model: nn.Module, imgs: Union[ImageType, Sequence[ImageTyp
                              'of its config builds the inputs)')
     bank = None
     if any(name is not None for name in names):
-        root = obj_model_root or default_obj_model_root(cfg)
-        if root is None:
-            raise ValueError('obj_model_root is required with obj_name (the config has no '
-                             'test_dataloader.dataset.data_root to find object models in)')
-        bank = ObjectModelBank(root)
+        if isinstance(obj_model_root, ObjectModelBank):
+            bank = obj_model_root
+        else:
+            root = obj_model_root or default_obj_model_root(cfg)
+            if root is None:
+                raise ValueError('obj_model_root is required with obj_name (the config has '
+                                 'no test_dataloader.dataset.data_root to find object models '
+                                 'in)')
+            bank = ObjectModelBank(root)
 
     pipeline = build_test_pipeline(cfg)
     inputs, samples = [], []

@@ -1,5 +1,6 @@
 import glob
 import os.path as osp
+import shutil
 
 import cv2
 import numpy as np
@@ -7,7 +8,9 @@ import pytest
 import torch
 
 from mmhandobj.apis import as_intrinsics, inference_handobj, init_model
+from mmhandobj.apis.inference import default_obj_model_root
 from mmhandobj.datasets.converters.ho3d import read_ho3d_meta
+from mmhandobj.datasets.object_models import ObjectModelBank
 from mmhandobj.datasets.transforms import read_image
 from mmhandobj.models.estimators import HFLNet
 from mmhandobj.structures import HandObjectDataSample
@@ -140,6 +143,24 @@ def test_batch_left_hand_and_root(model, frames):
     np.testing.assert_allclose(samples[1].metainfo['crop_affine'], affine, rtol=1e-5, atol=1e-3)
     np.testing.assert_allclose(samples[1].gt_instances.hand_bboxes[0].numpy(), hand_roi,
                                atol=1e-3)
+
+
+def test_a_given_object_model_bank_is_used_with_the_models_it_holds(model, frames, tmp_path):
+    img, hand_box, obj_box, cam, obj_name, _ = frames[0]
+    by_root = inference_handobj(model, img, hand_box, obj_box, cam, obj_name=obj_name)
+    root = default_obj_model_root(model.cfg)
+    copy = tmp_path / 'models'
+    shutil.copytree(osp.join(root, obj_name), copy / obj_name)
+    bank = ObjectModelBank(str(copy))
+    bank.keypoints3d(obj_name)
+    shutil.rmtree(copy)  # only the bank's loaded models are left
+    by_bank = inference_handobj(model, img, hand_box, obj_box, cam, obj_name=obj_name,
+                                obj_model_root=bank)
+    for key in ('obj_rot', 'obj_trans'):
+        np.testing.assert_array_equal(by_bank.pred_instances[key], by_root.pred_instances[key])
+    with pytest.raises(KeyError, match='no model at'):  # a root is read again
+        inference_handobj(model, img, hand_box, obj_box, cam, obj_name=obj_name,
+                          obj_model_root=str(copy))
 
 
 def test_without_object_name(model, frames):

@@ -449,7 +449,7 @@ class _Run:
                 np.array([cams[i] for i in todo]),
                 obj_name=[None if plans[i]['obj_issue'] else plans[i]['obj_name']
                           for i in todo],
-                obj_model_root=self.inf.objects.root,
+                obj_model_root=self.inf.objects.bank,
                 hand_side=[plans[i]['hand_side'] for i in todo], root_joint=(
                     None if self.root is None else np.tile(self.root, (len(todo), 1))))
             spent = (time.perf_counter() - start) / len(todo)
