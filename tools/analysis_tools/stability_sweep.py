@@ -19,9 +19,9 @@ gradient (``NonFiniteGradHook``) is listed with the hook's message, which names 
 iteration and the module. From each run's ``scalars.json`` the table gives the largest logged
 gradient norm (before clipping), the last logged loss, the ``--keys`` of its last validation
 and its training minutes. A run whose work dir already holds a finished run is read, not
-trained again, so an interrupted sweep continues where it stopped. Writes the report as JSON and as a markdown
-table (``<work-dir>/sweep`` plus ``.json`` and ``.md``); exits with status 1 when any run is
-not finite.
+trained again, so an interrupted sweep continues where it stopped. Writes the report as JSON
+and as a markdown table (``<work-dir>/sweep`` plus ``.json`` and ``.md``); exits with status 1
+when any run is not finite.
 """
 import argparse
 import itertools
