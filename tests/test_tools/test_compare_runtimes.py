@@ -136,3 +136,18 @@ def test_hfl_vendored_manopth_is_refused(tmp_path):
         'from manopth.manopth import argutils\n')
     with pytest.raises(SystemExit, match="HFL-Net's vendored manopth"):
         tool.check_manopth(str(tmp_path))
+
+
+def test_timed_network_has_no_two_equal_conv_weights():
+    """The streams' stages start as copies; a runtime could then merge them (see the tool)."""
+    import argparse
+
+    import torch
+
+    config = osp.join(ROOT, 'configs', 'hfl', 'hfl_r18_synthetic.py')
+    model = tool._our_network(argparse.Namespace(config=config))
+    weights = [p for p in model.parameters() if p.dim() == 4]
+    assert len(weights) > 20
+    for i, a in enumerate(weights):
+        for b in weights[i + 1:]:
+            assert a.shape != b.shape or not torch.equal(a, b)

@@ -108,6 +108,8 @@ RUNTIMES = ('pytorch', 'onnxruntime', 'compile')
 DEFAULT_RUNTIMES = ('pytorch', 'onnxruntime')
 #: Seed of the random images (the same on every side).
 INPUT_SEED = 0
+#: Relative jitter that makes every weight tensor of our timed network distinct.
+WEIGHT_JITTER = 0.01
 
 
 @dataclass(frozen=True)
@@ -294,12 +296,24 @@ def timing_inputs(batch: int, size: int):
 
 
 def _our_network(args: argparse.Namespace):
-    """Our network of ``--config`` (stand-in MANO, initialised weights, eval mode)."""
+    """Our network of ``--config`` (stand-in MANO, initialised weights, eval mode), each weight
+    tensor made distinct.
+
+    At initialisation the hand and object streams' later backbone stages are copies of one
+    stage. An exporter or runtime that merges identical weights (the TorchScript ONNX exporter
+    before onnxruntime, OpenVINO) then computes those stages once, which trained weights never
+    allow; so every parameter is scaled by its own ``1 + WEIGHT_JITTER * N(0, 1)``.
+    """
     import torch
 
     torch.manual_seed(INPUT_SEED)
     with contextlib.redirect_stdout(sys.stderr):
-        return _sibling('benchmark').build_model(args.config, False, True).eval()
+        model = _sibling('benchmark').build_model(args.config, False, True).eval()
+    gen = torch.Generator().manual_seed(INPUT_SEED)
+    with torch.no_grad():
+        for param in model.parameters():
+            param.mul_(1 + WEIGHT_JITTER * torch.randn(param.shape, generator=gen))
+    return model
 
 
 def _worst_difference(outputs: Dict[str, np.ndarray], model, inputs) -> float:
