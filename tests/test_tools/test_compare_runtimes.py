@@ -151,3 +151,25 @@ def test_timed_network_has_no_two_equal_conv_weights():
     for i, a in enumerate(weights):
         for b in weights[i + 1:]:
             assert a.shape != b.shape or not torch.equal(a, b)
+
+
+@pytest.mark.parametrize('runtime', ['onnxruntime', 'openvino'])
+def test_exported_runtimes_time_the_small_network_and_match_eager(runtime):
+    """The side a runtime process runs, for real, on the quick start's network (256x256)."""
+    pytest.importorskip(runtime)
+    args = tool.parse_args(['--reference-code', '.', '--runtimes', runtime,
+                            '--config', osp.join(ROOT, 'configs', 'hfl', 'hfl_r18_synthetic.py'),
+                            '--infer-batches', '2', '--threads', '1', '--warmup', '0',
+                            '--iters', '1'])
+    figures = tool.SIDE_TIMERS[runtime](args)
+    assert figures[tool.infer_key(2)] > 0 and figures['export_s_b2'] > 0
+    assert figures['max_rel_diff_b2'] <= 1e-4
+
+
+def test_openvino_without_the_package_says_how_to_install(monkeypatch, capsys):
+    real = tool.importlib.util.find_spec
+    monkeypatch.setattr(tool.importlib.util, 'find_spec',
+                        lambda name, *a: None if name == 'openvino' else real(name, *a))
+    with pytest.raises(SystemExit):
+        tool.parse_args(['--reference-code', '.', '--runtimes', 'openvino'])
+    assert 'pip install openvino' in capsys.readouterr().err

@@ -30,6 +30,8 @@ their manopth ``ManoLayer``. Our side runs the inference in each of ``--runtimes
   :func:`mmhandobj.apis.onnx_backend.export_onnx` (what ``tools/deployment/pytorch2onnx.py``
   writes) to a temporary file, run by an onnxruntime session with ``--threads`` intra-op
   threads; only ``session.run`` is timed (the export time is printed apart);
+* ``openvino``: the same exported file compiled by OpenVINO for the CPU in fp32 with
+  ``--threads`` threads (``pip install openvino``); only ``infer`` is timed;
 * ``compile``: ``torch.compile`` of the inference-optimised network's ``forward_raw``; the
   first call at each batch (compilation included) is reported apart from the steady state.
 
@@ -104,7 +106,7 @@ MANO_LOADER_MODULE = 'mano.webuser.smpl_handpca_wrapper_HAND_only'
 RESULT_PREFIX = 'RESULT '
 #: The authors' side, and our inference runtimes (each timed in its own process).
 REFERENCE_SIDE = 'reference'
-RUNTIMES = ('pytorch', 'onnxruntime', 'compile')
+RUNTIMES = ('pytorch', 'onnxruntime', 'openvino', 'compile')
 DEFAULT_RUNTIMES = ('pytorch', 'onnxruntime')
 #: Seed of the random images (the same on every side).
 INPUT_SEED = 0
@@ -371,11 +373,19 @@ def time_pytorch(args: argparse.Namespace) -> Dict[str, float]:
     return figures
 
 
-def time_onnxruntime(args: argparse.Namespace) -> Dict[str, float]:
-    """Our figures in onnxruntime: the network exported at each batch, ``session.run`` timed."""
+def _exported_runs(args: argparse.Namespace, run_file: Callable) -> Dict[str, float]:
+    """Our figures in a runtime that runs the exported file: the network exported at each
+    batch (:func:`~mmhandobj.apis.onnx_backend.export_onnx`, timed apart), then
+    ``run_file(path, names, feeds)`` gives the runtime's one-batch call, which is timed.
+
+    Args:
+        args: The parsed arguments (method, config, batches, threads, warm-up, iterations).
+        run_file: ``(onnx path, output names, [images, hand_boxes, obj_boxes] as numpy) ->
+            (call with no argument returning {output name: array})``.
+    """
     import torch
 
-    from mmhandobj.apis.onnx_backend import create_session, export_onnx
+    from mmhandobj.apis.onnx_backend import export_onnx
 
     benchmark = _sibling('benchmark')
     method = METHODS[args.method]
@@ -388,16 +398,47 @@ def time_onnxruntime(args: argparse.Namespace) -> Dict[str, float]:
             start = time.perf_counter()
             names = export_onnx(model, path, (method.input_size, method.input_size), batch=batch)
             figures[f'export_s_b{batch}'] = time.perf_counter() - start
-            session = create_session(path, num_threads=args.threads)
             inputs = timing_inputs(batch, method.input_size)
-            feeds = {node.name: tensor.numpy()
-                     for node, tensor in zip(session.get_inputs(), inputs)}
-            timed = benchmark.measure(lambda run=session.run, feeds=feeds: run(None, feeds),
-                                      torch.device('cpu'), args.warmup, args.iters)
+            run = run_file(path, names, [tensor.numpy() for tensor in inputs])
+            timed = benchmark.measure(run, torch.device('cpu'), args.warmup, args.iters)
             figures[infer_key(batch)] = batch / timed['seconds']
-            outputs = dict(zip(names, session.run(names, feeds)))
-            figures[f'max_rel_diff_b{batch}'] = _worst_difference(outputs, model, inputs)
+            figures[f'max_rel_diff_b{batch}'] = _worst_difference(run(), model, inputs)
     return figures
+
+
+def time_onnxruntime(args: argparse.Namespace) -> Dict[str, float]:
+    """Our figures in onnxruntime: ``session.run`` of the file exported at each batch."""
+    from mmhandobj.apis.onnx_backend import create_session
+
+    def run_file(path: str, names: List[str], feeds: list) -> Callable:
+        session = create_session(path, num_threads=args.threads)
+        named = {node.name: array for node, array in zip(session.get_inputs(), feeds)}
+        return lambda: dict(zip(names, session.run(names, named)))
+
+    return _exported_runs(args, run_file)
+
+
+def time_openvino(args: argparse.Namespace) -> Dict[str, float]:
+    """Our figures in OpenVINO: the file exported at each batch compiled for the CPU in fp32
+    (``INFERENCE_PRECISION_HINT``, so a CPU with bf16 units does not round to bf16) with
+    ``--threads`` threads and the latency hint; one infer request's ``infer`` is timed."""
+    import openvino
+
+    core = openvino.Core()
+    config = {'INFERENCE_NUM_THREADS': args.threads, 'INFERENCE_PRECISION_HINT': 'f32',
+              'PERFORMANCE_HINT': 'LATENCY'}
+
+    def run_file(path: str, names: List[str], feeds: list) -> Callable:
+        compiled = core.compile_model(core.read_model(path), 'CPU', config)
+        request = compiled.create_infer_request()
+        ports = {name: port for port in compiled.outputs for name in port.get_names()}
+
+        def run() -> Dict[str, np.ndarray]:
+            result = request.infer(feeds)
+            return {name: result[ports[name]] for name in names}
+        return run
+
+    return _exported_runs(args, run_file)
 
 
 def time_compile(args: argparse.Namespace) -> Dict[str, float]:
@@ -549,7 +590,8 @@ def time_reference(args: argparse.Namespace) -> Dict[str, float]:
 
 #: What each side process runs.
 SIDE_TIMERS = dict(reference=time_reference, pytorch=time_pytorch,
-                   onnxruntime=time_onnxruntime, compile=time_compile)
+                   onnxruntime=time_onnxruntime, openvino=time_openvino,
+                   compile=time_compile)
 
 
 def ratios(ours: Dict[str, float], reference: Dict[str, float]) -> Dict[str, float]:
@@ -647,6 +689,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         parser.error(f'--method sho needs --manopth DIR: a clone of {MANOPTH_REPO} '
                      '(Semi-Hand-Object\'s MANO layer imports it)')
     args.runtimes = list(dict.fromkeys(args.runtimes))
+    if 'openvino' in args.runtimes and importlib.util.find_spec('openvino') is None:
+        parser.error('--runtimes openvino needs OpenVINO: pip install openvino')
     return args
 
 
