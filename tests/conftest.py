@@ -4,6 +4,7 @@ from typing import Callable
 
 import pytest
 from mmengine.config import Config
+from mmengine.logging import MMLogger
 
 from mmhandobj.synthetic import is_complete_world, make_synthetic_world
 from mmhandobj.utils import with_standin_mano
@@ -51,6 +52,21 @@ def build_tiny_sho_model_cfg() -> dict:
     cfg['hand_head'].update(in_channels=32, mano_hidden=[64, 32])
     cfg['obj_head']['in_channels'] = 32
     return cfg
+
+
+@pytest.fixture(autouse=True)
+def _drop_loggers_the_test_made():
+    """MMEngine keeps every ``MMLogger`` for the life of the process, each writing to the
+    ``sys.stdout`` of the moment it was made. One made inside a test writes into that test's
+    capture, closed afterwards, so a later test's ``print_log`` would print a logging error
+    into its own stderr. The loggers a test made are closed and dropped after it."""
+    before = set(MMLogger._instance_dict)
+    yield
+    for name in [name for name in MMLogger._instance_dict if name not in before]:
+        logger = MMLogger._instance_dict.pop(name)
+        for handler in list(logger.handlers):
+            handler.close()
+            logger.removeHandler(handler)
 
 
 @pytest.fixture(scope='session')
