@@ -3,7 +3,6 @@
 Each demo runs once as a script (a subprocess, as a user runs it); the other cases call its
 ``main()`` in this process (same code path, without a second interpreter start and imports).
 """
-import importlib.util
 import os.path as osp
 import sys
 from pathlib import Path
@@ -13,6 +12,7 @@ from typing import Callable, Tuple
 import pytest
 import torch
 from mmengine.registry import init_default_scope
+from repo_scripts import load_script
 
 from mmhandobj.apis import init_model
 from mmhandobj.apis.detection import init_detector
@@ -93,10 +93,7 @@ def tiny_detector(tmp_path_factory, ho3d_raw_root):
 
 def import_demo(name: str) -> ModuleType:
     """``demo/<name>.py`` imported as a module."""
-    spec = importlib.util.spec_from_file_location(name, REPO / 'demo' / f'{name}.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(f'demo/{name}.py')
 
 
 @pytest.fixture(scope='session')

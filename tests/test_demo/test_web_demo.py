@@ -1,23 +1,18 @@
 """The web demo in a real browser (headless Chromium through selenium)."""
 import glob
-import importlib.util
 import os.path as osp
 import shutil
-from pathlib import Path
 
 import pytest
+from repo_scripts import load_script
 
 from mmhandobj.datasets.converters.ho3d import read_ho3d_meta
 
-TOOL = Path(__file__).parents[2] / 'tools' / 'misc' / 'web_demo_screenshot.py'
 BOXES = dict(hand_box='262 161 358 320', obj_box='183 160 396 320', cam='614.6 614.0 312.4 236.1')
 
 
 def _load_tool():
-    spec = importlib.util.spec_from_file_location('web_demo_screenshot', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script('tools/misc/web_demo_screenshot.py')
 
 
 screenshot_tool = _load_tool()

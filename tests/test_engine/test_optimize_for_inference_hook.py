@@ -1,10 +1,10 @@
 """tools/test.py adds OptimizeForInferenceHook; the hook folds BatchNorms and goes channels-last."""
-import importlib.util
 import sys
 from pathlib import Path
 from types import SimpleNamespace
 
 import torch
+from repo_scripts import load_script
 from torch import nn
 
 from mmhandobj.engine import OptimizeForInferenceHook
@@ -14,10 +14,7 @@ ROOT = Path(__file__).parents[2]
 
 
 def _test_tool():
-    spec = importlib.util.spec_from_file_location('test_tool', ROOT / 'tools' / 'test.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script('tools/test.py', 'test_tool')
 
 
 def _hooks(tool, tmp_path, *flags):

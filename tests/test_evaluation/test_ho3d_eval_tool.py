@@ -1,15 +1,12 @@
 """tools/analysis_tools/ho3d_eval.py end to end on tiny files (run in-process)."""
-import importlib.util
 import json
 import logging
-import os.path as osp
 import sys
 
 import numpy as np
 import pytest
 from mmengine.logging import MMLogger
-
-TOOL = osp.join(osp.dirname(__file__), '..', '..', 'tools', 'analysis_tools', 'ho3d_eval.py')
+from repo_scripts import load_script
 
 
 class _Records(logging.Handler):
@@ -24,10 +21,7 @@ class _Records(logging.Handler):
 
 @pytest.fixture(scope='module')
 def tool():
-    spec = importlib.util.spec_from_file_location('ho3d_eval_tool', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script('tools/analysis_tools/ho3d_eval.py', 'ho3d_eval_tool')
 
 
 def _run(tool, monkeypatch, *args):

@@ -3,6 +3,7 @@ import json
 
 import numpy as np
 import pytest
+from repo_scripts import load_script
 
 from mmhandobj.evaluation.functional import load_ho3d_pred
 
@@ -82,13 +83,8 @@ def test_full_disk_while_writing_pred_json_names_the_file_and_leaves_none(tmp_pa
 
 
 def test_ho3d_eval_refuses_an_out_dir_whose_scores_file_is_an_input(tmp_path, monkeypatch):
-    import importlib.util
     import sys
-    from pathlib import Path
-    tool = Path(__file__).parents[2] / 'tools' / 'analysis_tools' / 'ho3d_eval.py'
-    spec = importlib.util.spec_from_file_location('ho3d_eval', tool)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_script('tools/analysis_tools/ho3d_eval.py')
     pred = tmp_path / 'scores.txt'  # a prediction file unluckily named like the output
     xyz, verts = _frames()
     pred.write_text(json.dumps([xyz, verts]))

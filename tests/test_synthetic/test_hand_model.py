@@ -1,18 +1,16 @@
 """The procedural stand-in MANO model is a valid, hand-like model."""
-import importlib.util
 import sys
 from collections import Counter
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from repo_scripts import load_script
 
 from mmhandobj.models.mano import ManoLayer, load_mano_model
 from mmhandobj.structures.joint_orders import FINGERTIP_VERTS
 from mmhandobj.synthetic import standin_mano_arrays
 
-REPO = Path(__file__).resolve().parents[2]
 #: MANO joints of each finger (proximal to distal), MANO joint order.
 FINGER_JOINTS = {'thumb': (13, 14, 15), 'index': (1, 2, 3), 'middle': (4, 5, 6),
                  'ring': (10, 11, 12), 'pinky': (7, 8, 9)}
@@ -161,10 +159,7 @@ def test_deterministic_in_seed(right):
 
 
 def test_cli_writes_both_sides(tmp_path, monkeypatch, capsys):
-    spec = importlib.util.spec_from_file_location(
-        'make_standin_mano_tool', REPO / 'tools' / 'misc' / 'make_standin_mano.py')
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_script('tools/misc/make_standin_mano.py', 'make_standin_mano_tool')
     monkeypatch.setattr(sys, 'argv', ['make_standin_mano.py', '--out-dir', str(tmp_path),
                                       '--seed', '3'])
     tool.main()

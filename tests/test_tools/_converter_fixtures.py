@@ -1,24 +1,18 @@
 """Shared by the checkpoint-converter tests: load a converter script, read a key listing, and
 build a model whose every state entry differs from its initialisation."""
-import importlib.util
 from pathlib import Path
 from types import ModuleType
 from typing import Dict, Tuple
 
 import torch
+from repo_scripts import load_script
 
 from mmhandobj.registry import MODELS
-
-ROOT = Path(__file__).parents[2]
 
 
 def load_converter(name: str) -> ModuleType:
     """Import ``tools/model_converters/<name>.py`` as a module."""
-    path = ROOT / 'tools' / 'model_converters' / f'{name}.py'
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(f'tools/model_converters/{name}.py')
 
 
 def read_key_shapes(path: Path) -> Dict[str, Tuple[int, ...]]:

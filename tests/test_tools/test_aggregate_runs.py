@@ -1,20 +1,13 @@
 """tools/analysis_tools/aggregate_runs.py on hand-written scalars.json files."""
-import importlib.util
 import json
 import math
-import os.path as osp
 
 import pytest
-
-ROOT = osp.join(osp.dirname(__file__), '..', '..')
+from repo_scripts import load_script
 
 
 def _load_tool():
-    path = osp.join(ROOT, 'tools', 'analysis_tools', 'aggregate_runs.py')
-    spec = importlib.util.spec_from_file_location('aggregate_runs', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script('tools/analysis_tools/aggregate_runs.py')
 
 
 tool = _load_tool()

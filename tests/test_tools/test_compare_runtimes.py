@@ -3,21 +3,18 @@ arithmetic against a hand computation, and the checks of the authors' checkouts.
 
 Nothing is timed here (no authors' network is run).
 """
-import importlib.util
 import os.path as osp
 import statistics
 
 import pytest
+from repo_scripts import load_script
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
-TOOL = osp.join(ROOT, 'tools', 'analysis_tools', 'compare_with_reference.py')
 
 
 def _load_tool():
-    spec = importlib.util.spec_from_file_location('compare_with_reference_runtimes', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script('tools/analysis_tools/compare_with_reference.py',
+                       'compare_with_reference_runtimes')
 
 
 tool = _load_tool()

@@ -3,7 +3,6 @@
 No heavy timing: the authors' side runs once on a fake checkout with the same entry points
 (``model.HONet``, ``model.HOModel``, manopth's ``ManoLayer`` reading ``ready_arguments``).
 """
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -12,16 +11,14 @@ import sys
 
 import numpy as np
 import pytest
+from repo_scripts import load_script
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 TOOL = osp.join(ROOT, 'tools', 'analysis_tools', 'compare_with_reference.py')
 
 
 def _load_tool():
-    spec = importlib.util.spec_from_file_location('compare_with_reference', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script('tools/analysis_tools/compare_with_reference.py')
 
 
 tool = _load_tool()

@@ -1,5 +1,4 @@
 """tools/test.py with a detector config: --out dets.json writes a readable detection file."""
-import importlib.util
 import os
 import os.path as osp
 import subprocess
@@ -9,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from repo_scripts import load_script
 
 from mmhandobj.apis.detection import init_detector
 from mmhandobj.datasets.converters import convert_ho3d
@@ -20,10 +20,7 @@ DET_CONFIG = str(ROOT / 'configs' / 'det' / 'fcos_mbv3s_synthetic.py')
 
 
 def _tool():
-    spec = importlib.util.spec_from_file_location('test_tool', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script('tools/test.py', 'test_tool')
 
 
 def test_json_out_needs_a_detector_config(tmp_path):

@@ -1,19 +1,12 @@
 """tools/analysis_tools/plot_curves.py on a scalars.json written by MMEngine's LocalVisBackend."""
-import importlib.util
-import os.path as osp
 
 import pytest
 from mmengine.visualization import LocalVisBackend
-
-ROOT = osp.join(osp.dirname(__file__), '..', '..')
+from repo_scripts import load_script
 
 
 def _load_tool():
-    path = osp.join(ROOT, 'tools', 'analysis_tools', 'plot_curves.py')
-    spec = importlib.util.spec_from_file_location('plot_curves', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script('tools/analysis_tools/plot_curves.py')
 
 
 tool = _load_tool()

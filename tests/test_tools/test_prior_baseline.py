@@ -1,5 +1,4 @@
 """tools/analysis_tools/prior_baseline.py on a tiny synthetic world (run in-process)."""
-import importlib.util
 import os
 import os.path as osp
 import re
@@ -9,17 +8,14 @@ import pytest
 import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
+from repo_scripts import load_script
 
 ROOT = osp.join(osp.dirname(__file__), '..', '..')
 CONFIG = osp.join(ROOT, 'configs', 'hfl', 'hfl_r18_synthetic.py')
 
 
 def _load_tool():
-    path = osp.join(ROOT, 'tools', 'analysis_tools', 'prior_baseline.py')
-    spec = importlib.util.spec_from_file_location('prior_baseline', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script('tools/analysis_tools/prior_baseline.py')
 
 
 tool = _load_tool()

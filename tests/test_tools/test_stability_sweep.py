@@ -1,20 +1,16 @@
 """tools/analysis_tools/stability_sweep.py: the run plan and the reading of finished runs."""
-import importlib.util
 import json
 import os.path as osp
 
 import pytest
+from repo_scripts import load_script
 
 ROOT = osp.join(osp.dirname(__file__), '..', '..')
 QUICK_START = osp.join(ROOT, 'configs', 'hfl', 'hfl_r18_synthetic.py')
 
 
 def _load_tool():
-    path = osp.join(ROOT, 'tools', 'analysis_tools', 'stability_sweep.py')
-    spec = importlib.util.spec_from_file_location('stability_sweep', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script('tools/analysis_tools/stability_sweep.py')
 
 
 tool = _load_tool()

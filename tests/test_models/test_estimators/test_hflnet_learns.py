@@ -9,7 +9,6 @@ scored in the crop camera against the ground truth rolled by the crop's own in-p
 The last figure is what a MANO global orient that does not follow the image rotation breaks;
 shifted 2D targets break the 2D figure.
 """
-import importlib.util
 import os.path as osp
 
 import numpy as np
@@ -18,6 +17,7 @@ import torch
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
+from repo_scripts import load_script
 
 from mmhandobj.datasets.transforms import GetHandObjectCrop
 from mmhandobj.evaluation.metrics import HO3DMetric
@@ -41,11 +41,7 @@ MAX_RATIO_ROTATED = 0.55
 
 
 def _load_prior_tool():
-    path = osp.join(ROOT, 'tools', 'analysis_tools', 'prior_baseline.py')
-    spec = importlib.util.spec_from_file_location('prior_baseline', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script('tools/analysis_tools/prior_baseline.py')
 
 
 def _shrink(cfg: Config, input_size: int = 64) -> None:
