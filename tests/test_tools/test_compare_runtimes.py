@@ -87,6 +87,27 @@ def test_ratios_per_runtime_and_their_medians_by_hand():
         statistics.median([3.0 / 2.0, 3.0 / 2.5, 3.2 / 1.6]))
 
 
+def test_speed_up_is_less_work_times_a_higher_rate_by_hand(capsys):
+    """Made-up figures: 45 against 30 GFLOPs per image is 1.5x less work; 5 img/s x 30 = 150
+    against 3 x 45 = 135 GFLOP/s is 1.11x the rate; their product is the images/s ratio."""
+    ours = dict(gflop_img=30.0, infer_b8_img_s=5.0)
+    theirs = dict(gflop_img=45.0, infer_b8_img_s=3.0, conv_gflop_s=200.0)
+    split = tool.work_and_rate(ours, theirs, 8)
+    assert split == pytest.approx(dict(work=1.5, rate=150 / 135, ours_gflop_s=150.0,
+                                       authors_gflop_s=135.0))
+    assert split['work'] * split['rate'] == pytest.approx(
+        tool.ratios(ours, theirs)['infer_b8_img_s'])
+    slower = dict(gflop_img=45.0, infer_b8_img_s=2.0, conv_gflop_s=220.0)
+    tool._print_work_and_rate('onnxruntime', [dict(reference=theirs, onnxruntime=ours),
+                                              dict(reference=slower, onnxruntime=ours),
+                                              dict(reference=theirs, onnxruntime=ours)], [8])
+    line = capsys.readouterr().out
+    # rates 150/135, 150/90, 150/135: median 1.11x; their GFLOP/s median 135; conv median 200
+    assert ('inference b8 = 1.50x less work (30.0 against 45.0 GFLOP per image) x 1.11x the '
+            'rate (150 against 135 GFLOP/s; this CPU\'s large 3x3 convolution 200 GFLOP/s)'
+            in line)
+
+
 def test_missing_sho_checkout_names_it_and_how_to_get_it(tmp_path):
     with pytest.raises(SystemExit, match=r'no_such: no such folder; .*git clone '
                        r'https://github.com/stevenlsw/Semi-Hand-Object'):
@@ -161,6 +182,12 @@ def test_exported_runtimes_time_the_small_network_and_match_eager(runtime):
     figures = tool.SIDE_TIMERS[runtime](args)
     assert figures[tool.infer_key(2)] > 0 and figures['export_s_b2'] > 0
     assert figures['max_rel_diff_b2'] <= 1e-4
+    # the exported graph computes the full P2 maps: the work counted is that network's
+    get_flops = load_script('tools/analysis_tools/get_flops.py')
+    full, _ = get_flops.count_flops(tool._our_network(args), (256, 256), windows=False)
+    windowed, _ = get_flops.count_flops(tool._our_network(args), (256, 256), windows=True)
+    assert figures['gflop_img'] == pytest.approx(full / 1e9)
+    assert windowed < full
 
 
 def test_openvino_without_the_package_says_how_to_install(monkeypatch, capsys):

@@ -158,5 +158,8 @@ def test_reference_side_runs_the_checkouts_network_and_layer(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     line = [x for x in done.stdout.splitlines() if x.startswith(tool.RESULT_PREFIX)]
     figures = json.loads(line[-1][len(tool.RESULT_PREFIX):])
-    assert set(figures) == {'train_img_s', 'infer_b1_img_s', 'mano_fwd_bwd_ms'}
+    assert set(figures) == {'train_img_s', 'infer_b1_img_s', 'mano_fwd_bwd_ms', 'gflop_img',
+                            'conv_gflop_s'}
     assert all(value > 0 for value in figures.values())
+    # the fake network's one product: a 1x1 conv, 3 -> 1 channels, on a 256x256 image
+    assert figures['gflop_img'] == pytest.approx(2 * 3 * 1 * 256 * 256 / 1e9)

@@ -45,6 +45,12 @@ inherits another's caches and a drift of the machine's load hits all sides. Prin
 round's figures and, per quantity and runtime, the median and the range of the ratios ours /
 authors (images/s; for MANO, their milliseconds over ours): higher is faster.
 
+Each side also counts the work of one image of what it runs (GFLOPs, as ``get_flops.py``
+counts them: our eager network with its CPU P2 windows; the exported graph with full P2 maps;
+the authors' network) and the authors' side times one large 3x3 convolution for scale. The
+summary then splits each inference speed-up into a product: their GFLOPs per image over ours
+(less work) times our GFLOP/s over theirs (a higher rate).
+
 manopth needs chumpy only to read the MANO pickle; here the authors' MANO layers get the
 stand-in MANO arrays directly (the same arrays as ours): for HFL-Net through its vendored
 manopth's ``ready_arguments``, for Semi-Hand-Object through a stand-in module
@@ -112,6 +118,10 @@ DEFAULT_RUNTIMES = ('pytorch', 'onnxruntime')
 INPUT_SEED = 0
 #: Relative jitter that makes every weight tensor of our timed network distinct.
 WEIGHT_JITTER = 0.01
+#: (batch, channels, height, width) of the one large convolution whose rate is printed for
+#: scale: a 3x3 convolution, 256 to 256 channels, on 8 maps of 64x64 cells (HFL-Net's P2
+#: smoothing at 256x256), channels-last.
+CONV_RATE_SHAPE = (8, 256, 64, 64)
 
 
 @dataclass(frozen=True)
@@ -297,6 +307,35 @@ def timing_inputs(batch: int, size: int):
     return images, hand, obj
 
 
+def gflop_per_image(call: Callable[[], object], batch: int) -> float:
+    """GFLOPs per image of one ``call`` on a batch of ``batch`` images, as
+    ``get_flops.py`` counts them (convolutions, linear layers, matrix products, attention on
+    the math kernel; elementwise work, normalisation and RoIAlign not counted)."""
+    with _sibling('get_flops').counting() as counter:
+        call()
+    return counter.get_total_flops() / batch / 1e9
+
+
+def conv_rate(warmup: int, iters: int) -> float:
+    """GFLOP/s of this CPU on one large 3x3 convolution (:data:`CONV_RATE_SHAPE`), with the
+    threads already set: what the arithmetic of a network reaches at best here."""
+    import torch
+
+    benchmark = _sibling('benchmark')
+    batch, channels, height, width = CONV_RATE_SHAPE
+    gen = torch.Generator().manual_seed(INPUT_SEED)
+    images = torch.rand(CONV_RATE_SHAPE, generator=gen).to(memory_format=torch.channels_last)
+    conv = torch.nn.Conv2d(channels, channels, 3, padding=1).to(
+        memory_format=torch.channels_last)
+
+    def run() -> None:
+        with torch.no_grad():
+            conv(images)
+
+    seconds = benchmark.measure(run, torch.device('cpu'), warmup, iters)['seconds']
+    return 2 * batch * channels * channels * 9 * height * width / seconds / 1e9
+
+
 def _our_network(args: argparse.Namespace):
     """Our network of ``--config`` (stand-in MANO, initialised weights, eval mode), each weight
     tensor made distinct.
@@ -370,7 +409,18 @@ def time_pytorch(args: argparse.Namespace) -> Dict[str, float]:
             raw = fast.forward_raw(inputs[0].to(memory_format=torch.channels_last), *inputs[1:])
         figures[f'max_rel_diff_b{batch}'] = _worst_difference(
             {name: value.numpy() for name, value in raw.items()}, model, inputs)
+    figures['gflop_img'] = _eager_gflop(fast, method.input_size)
     return figures
+
+
+def _eager_gflop(fast, size: int) -> float:
+    """GFLOPs per image of the inference-optimised network (CPU P2 windows) on the timed
+    input."""
+    import torch
+
+    images, hand, obj = timing_inputs(1, size)
+    return gflop_per_image(
+        lambda: fast.forward_raw(images.to(memory_format=torch.channels_last), hand, obj), 1)
 
 
 def _exported_runs(args: argparse.Namespace, run_file: Callable) -> Dict[str, float]:
@@ -385,13 +435,15 @@ def _exported_runs(args: argparse.Namespace, run_file: Callable) -> Dict[str, fl
     """
     import torch
 
-    from mmhandobj.apis.onnx_backend import export_onnx
+    from mmhandobj.apis.onnx_backend import export_onnx, exportable_copy
 
     benchmark = _sibling('benchmark')
     method = METHODS[args.method]
     torch.set_num_threads(args.threads)
     model = _our_network(args)
-    figures = {}
+    exported = exportable_copy(model)
+    single = timing_inputs(1, method.input_size)
+    figures = dict(gflop_img=gflop_per_image(lambda: exported.forward_raw(*single), 1))
     with tempfile.TemporaryDirectory() as folder:
         for batch in args.infer_batches:
             path = osp.join(folder, f'b{batch}.onnx')
@@ -453,7 +505,7 @@ def time_compile(args: argparse.Namespace) -> Dict[str, float]:
     torch.set_num_threads(args.threads)
     model = _our_network(args)
     fast = optimize_for_inference(copy.deepcopy(model))
-    figures = {}
+    figures = dict(gflop_img=_eager_gflop(fast, method.input_size))
     for batch in args.infer_batches:
         torch._dynamo.reset()
         compiled = torch.compile(fast.forward_raw)
@@ -582,6 +634,9 @@ def time_reference(args: argparse.Namespace) -> Dict[str, float]:
 
             timed = benchmark.measure(forward, torch.device('cpu'), args.warmup, args.iters)
             figures[infer_key(batch)] = batch / timed['seconds']
+        single = timing_inputs(1, method.input_size)
+        figures['gflop_img'] = gflop_per_image(lambda: net(*single), 1)
+        figures['conv_gflop_s'] = conv_rate(args.warmup, args.iters)
         return figures
 
     measure = _reference_hfl if args.method == 'hfl' else _reference_sho
@@ -604,6 +659,23 @@ def ratios(ours: Dict[str, float], reference: Dict[str, float]) -> Dict[str, flo
     return {key: ours[key] / reference[key] if key.endswith('_img_s')
             else reference[key] / ours[key]
             for key in shared if key.endswith(('_img_s', '_ms'))}
+
+
+def work_and_rate(ours: Dict[str, float], reference: Dict[str, float],
+                  batch: int) -> Dict[str, float]:
+    """The inference speed-up at ``batch`` as a product of less work and a higher rate.
+
+    ours / authors images/s = (their GFLOPs per image / ours) x (our GFLOP/s / theirs), where
+    a side's GFLOP/s is its GFLOPs per image times its images/s.
+
+    Returns:
+        dict: ``work`` (their GFLOPs per image over ours), ``rate`` (our GFLOP/s over theirs),
+        ``ours_gflop_s`` and ``authors_gflop_s``.
+    """
+    ours_rate = ours['gflop_img'] * ours[infer_key(batch)]
+    their_rate = reference['gflop_img'] * reference[infer_key(batch)]
+    return dict(work=reference['gflop_img'] / ours['gflop_img'], rate=ours_rate / their_rate,
+                ours_gflop_s=ours_rate, authors_gflop_s=their_rate)
 
 
 def summarise(rounds: Sequence[Dict[str, float]]) -> Dict[str, Dict[str, float]]:
@@ -699,7 +771,14 @@ def _print_round(number: int, figures: Dict[str, Dict[str, float]],
     """One line per side of a round: images/s per inference batch and the side's extras."""
     for side, values in figures.items():
         name = 'authors' if side == REFERENCE_SIDE else side
-        cells = [f'infer b{b} {values[infer_key(b)]:.3f} img/s' for b in args.infer_batches]
+        gflop = values.get('gflop_img')
+        cells = [f'infer b{b} {values[infer_key(b)]:.3f} img/s'
+                 + (f' ({gflop * values[infer_key(b)]:.0f} GFLOP/s)' if gflop else '')
+                 for b in args.infer_batches]
+        if gflop:
+            cells.append(f'{gflop:.1f} GFLOP/img')
+        if 'conv_gflop_s' in values:
+            cells.append(f'large 3x3 conv {values["conv_gflop_s"]:.0f} GFLOP/s')
         if 'train_img_s' in values:
             cells.append(f'train b{args.batch} {values["train_img_s"]:.3f} img/s')
         if 'mano_fwd_bwd_ms' in values:
@@ -752,7 +831,25 @@ def main(argv=None) -> List[Dict[str, Dict[str, float]]]:
                  if key.startswith('max_rel_diff')]
         print(f'ours ({runtime}), worst relative difference to our eager forward over all '
               f'rounds and batches: {max(diffs):.1e}')
+        _print_work_and_rate(runtime, list(figures.values()), args.infer_batches)
     return per_round
+
+
+def _print_work_and_rate(runtime: str, rounds: Sequence[Dict[str, Dict[str, float]]],
+                         batches: Sequence[int]) -> None:
+    """Per batch, the inference speed-up as less work times a higher rate
+    (:func:`work_and_rate`), medians over the rounds, next to the large convolution's rate."""
+    conv = statistics.median(sides[REFERENCE_SIDE]['conv_gflop_s'] for sides in rounds)
+    for batch in batches:
+        parts = [work_and_rate(sides[runtime], sides[REFERENCE_SIDE], batch)
+                 for sides in rounds]
+        median = {key: statistics.median(part[key] for part in parts) for key in parts[0]}
+        print(f'ours ({runtime}), inference b{batch} = {median["work"]:.2f}x less work '
+              f'({rounds[0][runtime]["gflop_img"]:.1f} against '
+              f'{rounds[0][REFERENCE_SIDE]["gflop_img"]:.1f} GFLOP per image) x '
+              f'{median["rate"]:.2f}x the rate ({median["ours_gflop_s"]:.0f} against '
+              f'{median["authors_gflop_s"]:.0f} GFLOP/s; this CPU\'s large 3x3 convolution '
+              f'{conv:.0f} GFLOP/s), medians')
 
 
 if __name__ == '__main__':
