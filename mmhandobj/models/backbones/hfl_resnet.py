@@ -2,6 +2,7 @@
 import copy
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
+import torch
 from mmcv.cnn import build_activation_layer
 from mmengine.model import BaseModule
 from mmengine.runner.checkpoint import _load_checkpoint
@@ -295,8 +296,12 @@ class HFLResNet(BaseModule):
                 obj = self._run_stage(stage, '_obj', obj)
             elif hand is obj:
                 hand = obj = self._run_stage(stage, '', hand)
-            else:
+            elif self.training:  # BatchNorm statistics per stream, as the reference
                 hand, obj = self._run_stage(stage, '', hand), self._run_stage(stage, '', obj)
+            else:  # one call on both streams' images: the same values, larger products
+                # (split without a size, so that an ONNX export keeps its batch free)
+                both = self._run_stage(stage, '', torch.cat([hand, obj]))
+                hand, obj = both.unflatten(0, (2, -1)).unbind(0)
             if stage > 0:
                 hand_feats.append(hand)
                 obj_feats.append(obj)

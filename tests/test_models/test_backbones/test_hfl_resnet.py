@@ -218,3 +218,25 @@ def test_split_stages_init_copies_and_pretrained(tmp_path):
     assert torch.equal(single.layer3[1].conv2.weight, ref.layer3[1].conv2.weight)
     with pytest.raises(ValueError, match='split_stages'):
         HFLResNet(depth=18, split_stages=(2, 5))
+
+
+def test_shared_stage_after_split_runs_both_streams_in_one_call_only_in_eval():
+    """Training keeps the reference's per-stream BatchNorm statistics (one call per stream);
+    eval runs layer4 once on both streams' images, with the values of separate calls."""
+    torch.manual_seed(0)
+    model = HFLResNet(depth=18)
+    model.init_weights()
+    with torch.no_grad():
+        model.layer3_obj[0].conv1.weight.mul_(1.5)  # make the streams differ
+    batches = []
+    model.layer4.register_forward_hook(lambda _m, args, _out: batches.append(args[0].shape[0]))
+    x = torch.rand(2, 3, 64, 64)
+    model.train()(x)
+    assert batches == [2, 2]
+    batches.clear()
+    with torch.no_grad():
+        hand, obj = model.eval()(x)
+        assert batches == [4]
+        torch.testing.assert_close(hand[3], model.layer4(hand[2]))
+        torch.testing.assert_close(obj[3], model.layer4(obj[2]))
+    assert not torch.allclose(hand[3], obj[3])
