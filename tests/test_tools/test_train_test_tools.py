@@ -44,7 +44,11 @@ def _free_port() -> int:
 
 
 def _run(args: List[str], cwd: Path, timeout: int = 600) -> str:
-    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=str(ROOT), PORT=str(_free_port()))
+    # the shell scripts call `python`: the one running these tests, even from a venv that
+    # was not activated
+    path = os.path.dirname(sys.executable) + os.pathsep + os.environ.get('PATH', '')
+    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=str(ROOT), PORT=str(_free_port()),
+               PATH=path)
     proc = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True,
                           timeout=timeout)
     output = proc.stdout + proc.stderr
